@@ -45,6 +45,17 @@ SETTING_NAMES = (
     "SERVICE_TTL_HOURS",
 )
 
+# "UseDevelopmentStorage=true" is the Functions host's shorthand for Azurite's default
+# account; the Storage SDKs do not understand it, so it is expanded here. The key is the
+# public, documented Azurite development key (not a secret).
+_DEVELOPMENT_STORAGE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+    "QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
+    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+)
+
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 
@@ -61,6 +72,8 @@ class StorageConnection:
     @classmethod
     def from_env(cls, env: Mapping[str, str], name: str = STORAGE_CONNECTION) -> StorageConnection:
         connection_string = env.get(name, "").strip()
+        if connection_string.replace(" ", "").lower() == "usedevelopmentstorage=true":
+            return cls(connection_string=_DEVELOPMENT_STORAGE)
         if connection_string:
             return cls(connection_string=connection_string)
         blob_uri = env.get(f"{name}__blobServiceUri", "").strip()

@@ -1,0 +1,296 @@
+"""Results → output container: audio, timings, error reports and the manifest.
+
+Everything for one input file goes under one folder of the output container named after
+the input blob (its folder structure kept): ``<input name>/audio.<ext>``, ``words.json``,
+``sentences.json`` and ``manifest.json``, or ``error.json`` and ``manifest.json`` when
+the file failed. The manifest is always written last: downstream services may treat its
+appearance as "done".
+
+Memory stays bounded whatever the size of the result: each job's zip is spooled to a
+temporary file, audio is staged into the output blob in blocks of at most
+`BLOCK_BYTES`, and timings are spooled to temporary files before upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from azure.storage.blob import BlobClient, ContainerClient, ContentSettings
+
+from shared.audio import AudioFormat, Piece, parse_format, split_piece, wav_header
+from shared.errors import InputError
+
+__all__ = [
+    "BLOCK_BYTES",
+    "DeliveredAudio",
+    "InputFailure",
+    "OutputFolder",
+    "output_folder_for",
+    "read_results",
+]
+
+logger = logging.getLogger(__name__)
+
+BLOCK_BYTES = 4 * 1024 * 1024
+_SPOOL_BYTES = 4 * 1024 * 1024
+_MAX_NAME = 900
+_CONTENT_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+
+
+def output_folder_for(blob_name: str) -> str:
+    """The output folder for an input blob: its name, made safe to use as a prefix.
+
+    Blob names are opaque keys, but URL handling normalises ``.`` and ``..`` segments and
+    tools treat empty segments oddly, so those segments are replaced; control characters
+    and over-long names are refused with an InputError.
+    """
+    if len(blob_name) > _MAX_NAME:
+        raise InputError(
+            "name",
+            f"The file name is {len(blob_name)} characters long; use at most {_MAX_NAME}.",
+        )
+    if any(ord(char) < 32 or ord(char) == 127 for char in blob_name):
+        raise InputError("name", "The file name contains control characters; rename the file.")
+    segments = [
+        "_" if segment in ("", ".", "..") else segment
+        for segment in blob_name.replace("\\", "/").split("/")
+    ]
+    return "/".join(segments)
+
+
+@dataclass(frozen=True)
+class InputFailure:
+    """One input the service could not voice."""
+
+    index: int  # 0-based, across the whole file
+    message: str
+    text: str
+
+    def describe(self) -> str:
+        excerpt = " ".join(self.text.split())[:80]
+        return f"input {self.index + 1} ({excerpt!r}): {self.message}"
+
+
+@dataclass
+class DeliveredAudio:
+    files: list[str] = field(default_factory=list)
+    duration_ms: float = 0.0
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One input's result inside a job's results.zip."""
+
+    index: int
+    piece: Piece
+    words: list[dict[str, Any]] | None
+    sentences: list[dict[str, Any]] | None
+
+
+def read_results(
+    archive: zipfile.ZipFile, audio_format: AudioFormat, first_input: int
+) -> tuple[list[ResultItem], list[InputFailure]]:
+    """The results of one job, in input order, and the inputs that failed."""
+    summary = json.loads(archive.read("summary.json"))
+    items: list[ResultItem] = []
+    failures: list[InputFailure] = []
+    for offset, result in enumerate(summary.get("results", [])):
+        index = first_input + offset
+        if result.get("status") != "Succeeded":
+            texts = result.get("texts") or [""]
+            message = result.get("errorMessage") or "the service could not synthesize it"
+            failures.append(InputFailure(index, message, str(texts[0])))
+            continue
+        properties = result.get("properties", {})
+        piece = split_piece(audio_format, archive.read(result["audioFileName"]))
+        items.append(
+            ResultItem(
+                index,
+                piece,
+                _boundaries(archive, properties.get("wordBoundaryFileName")),
+                _boundaries(archive, properties.get("sentenceBoundaryFileName")),
+            )
+        )
+    return items, failures
+
+
+def _boundaries(archive: zipfile.ZipFile, name: str | None) -> list[dict[str, Any]] | None:
+    return json.loads(archive.read(name)) if name else None
+
+
+class OutputFolder:
+    """Writes one input file's outputs into the output container."""
+
+    def __init__(self, container: ContainerClient, folder: str, output_format: str) -> None:
+        self._container = container
+        self.folder = folder
+        self.format = parse_format(output_format)
+        self._joined: _JoinedAudio | None = None
+        self._words = _JsonArraySpool()
+        self._sentences = _JsonArraySpool()
+        self._has_words = False
+        self._has_sentences = False
+        self.audio = DeliveredAudio()
+
+    def path(self, name: str) -> str:
+        return f"{self.folder}/{name}"
+
+    def add(self, items: Iterable[ResultItem], concatenate: bool) -> None:
+        """Write the audio of `items` (in order) and collect their timings."""
+        for item in items:
+            if concatenate:
+                if self._joined is None:
+                    name = f"audio.{self.format.extension}"
+                    self._joined = _JoinedAudio(self._blob(name), self.format)
+                    self.audio.files.append(name)
+                offset = self._joined.add(item.piece)
+            else:
+                name = f"audio/{item.index + 1:04d}.{self.format.extension}"
+                self._upload_piece(name, item.piece)
+                self.audio.files.append(name)
+                self.audio.duration_ms += item.piece.duration_ms
+                offset = 0.0
+            self._has_words |= item.words is not None
+            self._has_sentences |= item.sentences is not None
+            self._words.extend(_shifted(item.words or [], offset, item.index, concatenate))
+            self._sentences.extend(_shifted(item.sentences or [], offset, item.index, concatenate))
+
+    def finish_audio(self) -> dict[str, str]:
+        """Commit the joined audio and upload the timings; returns the timing file names."""
+        if self._joined is not None:
+            self._joined.commit()
+            self.audio.duration_ms = self._joined.offset_ms
+            self.audio.size_bytes = self._joined.size
+        timings = {}
+        if self._has_words:
+            timings["words"] = "words.json"
+            self._words.upload(self._blob("words.json"))
+        if self._has_sentences:
+            timings["sentences"] = "sentences.json"
+            self._sentences.upload(self._blob("sentences.json"))
+        return timings
+
+    def write_json(self, name: str, document: dict[str, Any]) -> None:
+        data = json.dumps(document, indent=2, ensure_ascii=False).encode()
+        self._blob(name).upload_blob(
+            data,
+            overwrite=True,
+            content_settings=ContentSettings(content_type="application/json; charset=utf-8"),
+        )
+
+    def _upload_piece(self, name: str, piece: Piece) -> None:
+        data = piece.payload
+        if self.format.kind == "riff":
+            data = wav_header(piece.fmt_chunk, len(piece.payload)) + piece.payload
+        self._blob(name).upload_blob(
+            data, overwrite=True, content_settings=_content_settings(self.format)
+        )
+        self.audio.size_bytes += len(data)
+
+    def _blob(self, name: str) -> BlobClient:
+        return self._container.get_blob_client(self.path(name))
+
+
+def _content_settings(audio_format: AudioFormat) -> ContentSettings:
+    return ContentSettings(
+        content_type=_CONTENT_TYPES.get(audio_format.extension, "application/octet-stream")
+    )
+
+
+def _shifted(
+    boundaries: list[dict[str, Any]], offset_ms: float, index: int, concatenate: bool
+) -> Iterator[dict[str, Any]]:
+    for boundary in boundaries:
+        shifted = {
+            "Text": boundary["Text"],
+            "AudioOffset": round(boundary["AudioOffset"] + offset_ms),
+            "Duration": boundary["Duration"],
+        }
+        if not concatenate:
+            shifted["Input"] = index + 1
+        yield shifted
+
+
+class _JoinedAudio:
+    """One audio blob built from many pieces, staged in blocks, committed at the end."""
+
+    def __init__(self, blob: BlobClient, audio_format: AudioFormat) -> None:
+        self._blob = blob
+        self._format = audio_format
+        self._block_ids: list[str] = []
+        self._buffer = bytearray()
+        self._fmt_chunk: bytes | None = None
+        self.offset_ms = 0.0
+        self.size = 0
+
+    def add(self, piece: Piece) -> float:
+        """Append a piece; returns the offset (ms) at which it starts."""
+        start = self.offset_ms
+        if piece.fmt_chunk is not None:
+            if self._fmt_chunk is None:
+                self._fmt_chunk = piece.fmt_chunk
+            elif piece.fmt_chunk != self._fmt_chunk:
+                raise ValueError("audio pieces of one file have different formats")
+        self._buffer += piece.payload
+        self.offset_ms += piece.duration_ms
+        while len(self._buffer) >= BLOCK_BYTES:
+            self._stage(bytes(self._buffer[:BLOCK_BYTES]))
+            del self._buffer[:BLOCK_BYTES]
+        return start
+
+    def commit(self) -> None:
+        if self._buffer:
+            self._stage(bytes(self._buffer))
+            self._buffer.clear()
+        block_ids = list(self._block_ids)
+        if self._format.kind == "riff":
+            header = wav_header(self._fmt_chunk or b"", self.size)
+            header_id = _block_id("header")
+            self._blob.stage_block(header_id, header)
+            block_ids.insert(0, header_id)
+            self.size += len(header)
+        self._blob.commit_block_list(block_ids, content_settings=_content_settings(self._format))
+
+    def _stage(self, data: bytes) -> None:
+        block_id = _block_id(f"{len(self._block_ids):06d}")
+        self._blob.stage_block(block_id, data)
+        self._block_ids.append(block_id)
+        self.size += len(data)
+
+
+def _block_id(name: str) -> str:
+    # Block ids of one blob must all have the same length.
+    return base64.b64encode(name.rjust(8, "0").encode()).decode()
+
+
+class _JsonArraySpool:
+    """A JSON array written element by element to a spooled temporary file."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+        self._count = 0
+        self._file.write(b"[")
+
+    def extend(self, elements: Iterable[dict[str, Any]]) -> None:
+        for element in elements:
+            self._file.write(b",\n " if self._count else b"\n ")
+            self._file.write(json.dumps(element, ensure_ascii=False).encode())
+            self._count += 1
+
+    def upload(self, blob: BlobClient) -> None:
+        self._file.write(b"\n]\n")
+        self._file.seek(0)
+        blob.upload_blob(
+            self._file,
+            overwrite=True,
+            content_settings=ContentSettings(content_type="application/json; charset=utf-8"),
+        )
+        self._file.close()

@@ -1,0 +1,661 @@
+"""The pipeline: `accept()` a dropped file, and `tick()` to move every file forward.
+
+`accept(name)` (blob trigger) validates one input file version, records it and submits
+its jobs. It is idempotent: the same blob version (name + ETag) is recorded once however
+often its event arrives. `tick()` (timer trigger) submits what is queued, polls what is
+running, delivers what has finished and cleans up at the service. Both are safe to run
+concurrently with themselves and each other: every record change is conditional on the
+ETag read, and whoever loses a race leaves that file to the winner.
+
+Failures of the user's file end in error.json + manifest.json and a failed record; a
+throttled or failing service leaves the file queued for a later tick with backoff; an
+unexpected error in one file is logged and the tick goes on with the next file.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableServiceClient
+from azure.storage.blob import BlobServiceClient
+
+from shared import documents, reports
+from shared.audio import parse_format
+from shared.config import Settings
+from shared.delivery import InputFailure, OutputFolder, output_folder_for, read_results
+from shared.errors import InputError, SpeechServiceError, ThrottledError, TransientError
+from shared.jobs import (
+    FileRecord,
+    FileState,
+    JobStore,
+    Part,
+    StaleRecordError,
+    file_id_for,
+    utcnow,
+)
+from shared.speech import SpeechClient
+
+__all__ = ["Pipeline", "TickReport", "accept", "tick", "default_pipeline", "reset_default"]
+
+logger = logging.getLogger(__name__)
+
+#: How long a tick that started a delivery owns it before another tick may redo it.
+DELIVERY_LEASE = timedelta(minutes=10)
+#: How often a part whose job vanished at the service is submitted again.
+MAX_PART_ATTEMPTS = 3
+_MAX_BACKOFF_S = 15 * 60
+_VOICE_CACHE_S = 3600
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for logs, tests and benchmarks."""
+
+    active: int = 0
+    submitted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    deferred: int = 0
+    errors: int = 0
+    conflicts: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+class _VoiceCatalog:
+    """The service's voice list, cached; `None` answers when it cannot be had."""
+
+    def __init__(self, speech: SpeechClient) -> None:
+        self._speech = speech
+        self._names: frozenset[str] | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def is_known(self, voice: str) -> bool | None:
+        with self._lock:
+            if self._names is None or time.monotonic() - self._loaded_at > _VOICE_CACHE_S:
+                try:
+                    voices = self._speech.voices()
+                    self._names = frozenset(v["ShortName"].lower() for v in voices)
+                    self._loaded_at = time.monotonic()
+                except (TransientError, SpeechServiceError, KeyError, TypeError) as error:
+                    logger.warning("voice list unavailable (%s); voices not checked", error)
+                    return None
+            return voice.lower() in self._names
+
+
+class Pipeline:
+    """accept() and tick() over injected clients (see `Pipeline.from_settings`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        blobs: BlobServiceClient,
+        store: JobStore,
+        speech: SpeechClient,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.speech = speech
+        self.voices = _VoiceCatalog(speech)
+        self._input = blobs.get_container_client(settings.input_container)
+        self._output = blobs.get_container_client(settings.output_container)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pipeline:
+        storage = settings.storage
+        if storage.connection_string:
+            blobs = BlobServiceClient.from_connection_string(storage.connection_string)
+            tables = TableServiceClient.from_connection_string(storage.connection_string)
+            credential = None
+        else:
+            credential = _identity_credential(storage.client_id)
+            blobs = BlobServiceClient(storage.blob_service_uri, credential=credential)
+            tables = TableServiceClient(storage.table_service_uri, credential=credential)
+        if settings.speech_key:
+            speech = SpeechClient(settings.speech_endpoint, key=settings.speech_key)
+        else:
+            speech = SpeechClient(
+                settings.speech_endpoint,
+                credential=credential or _identity_credential(storage.client_id),
+            )
+        store = JobStore(tables.get_table_client(settings.jobs_table))
+        return cls(settings, blobs, store, speech)
+
+    def ensure_storage(self) -> None:
+        """Create the jobs table and the output container if they are missing."""
+        self.store.ensure_table()
+        if not self._output.exists():
+            self._output.create_container()
+
+    # -- accept --------------------------------------------------------------------------
+
+    def accept(self, blob_name: str) -> FileRecord | None:
+        """Take one dropped file version in. Returns its record (None if the blob is gone)."""
+        name = self._relative_name(blob_name)
+        blob = self._input.get_blob_client(name)
+        try:
+            properties = blob.get_blob_properties()
+        except ResourceNotFoundError:
+            logger.info("accept: %s no longer exists; nothing to do", name)
+            return None
+        etag = properties.etag
+        existing = self.store.get(file_id_for(name, etag))
+        if existing is not None:
+            logger.info(
+                "accept: %s (version %s) already recorded as %s", name, etag, existing.state
+            )
+            return existing
+
+        try:
+            document = self._read_document(name, etag, properties.size, dict(properties.metadata))
+        except _BlobChanged:
+            logger.info("accept: %s changed while being read; its new version comes next", name)
+            return None
+        except InputError as error:
+            return self._reject(name, etag, error)
+
+        record = _new_record(name, etag, document)
+        if not self.store.add(record):
+            return self.store.get(record.file_id)
+        logger.info(
+            "accept: %s -> %d input(s), %d job(s), %d characters",
+            name,
+            document.input_count,
+            len(document.jobs),
+            document.characters,
+        )
+        try:
+            self._submit(record, document)
+        except StaleRecordError:
+            pass
+        return record
+
+    def _relative_name(self, blob_name: str) -> str:
+        prefix = self.settings.input_container + "/"
+        return blob_name[len(prefix) :] if blob_name.startswith(prefix) else blob_name
+
+    def _read_document(
+        self, name: str, etag: str, size: int, metadata: dict[str, str]
+    ) -> documents.Document:
+        output_folder_for(name)  # refuses names that cannot become an output folder
+        limit = self.settings.max_file_bytes
+        if size > limit:
+            raise InputError(
+                "size", f"The file is {size:,} bytes; the limit is {limit:,} bytes. Split it."
+            )
+        try:
+            data = (
+                self._input.get_blob_client(name)
+                .download_blob(etag=etag, match_condition=MatchConditions.IfNotModified)
+                .readall()
+            )
+        except (ResourceModifiedError, ResourceNotFoundError):
+            raise _BlobChanged() from None
+        document = documents.build_document(name, data, metadata, self.settings, self.voices)
+        audio_format = parse_format(document.options.output_format)
+        if document.options.concatenate and not audio_format.joinable:
+            raise InputError(
+                "metadata",
+                f"speechdrop cannot join audio in {audio_format.name}; choose a riff-, raw- or "
+                "mp3 output format, or set the metadata key concatenate=false.",
+                where="metadata key 'outputformat'",
+            )
+        return document
+
+    def _reject(self, name: str, etag: str, error: InputError) -> FileRecord:
+        record = FileRecord(name, etag, FileState.ACCEPTED, _kind_of(name), {}, [], 0, 0)
+        record.stamp("accepted")
+        record.fail(error.code, error.message, error.where)
+        logger.info("accept: %s rejected: %s", name, error.code)
+        try:
+            self._write_failure(record)
+        except InputError:
+            pass  # a name that cannot become an output folder: the record carries the error
+        self.store.add(record)
+        return self.store.get(record.file_id) or record
+
+    # -- submit --------------------------------------------------------------------------
+
+    def _submit(self, record: FileRecord, document: documents.Document) -> None:
+        """Create the record's pending jobs at the service, saving after each one."""
+        for part in record.parts:
+            if part.status != "pending":
+                continue
+            job_id = record.job_id(part)
+            body = document.jobs[part.index].body(
+                description=f"speechdrop: {record.blob_name}"[:200]
+            )
+            try:
+                self.speech.create(job_id, body)
+            except TransientError as error:
+                self._defer(record, error)
+                return
+            except SpeechServiceError as error:
+                if self.speech.get(job_id) is None:
+                    self._fail_rejected(record, part, error)
+                    return
+                logger.info("submit: %s existed already (an earlier attempt)", job_id)
+            part.status = "NotStarted"
+            record.attempts = 0
+            record.next_attempt_at = None
+            self.store.save(record)
+        record.advance(FileState.SUBMITTED)
+        self.store.save(record)
+        logger.info("submit: %s -> %d job(s) created", record.blob_name, len(record.parts))
+
+    def _defer(self, record: FileRecord, error: TransientError) -> None:
+        record.attempts += 1
+        backoff = min(2.0**record.attempts, _MAX_BACKOFF_S)
+        if isinstance(error, ThrottledError) and error.retry_after:
+            backoff = max(backoff, error.retry_after)
+        record.next_attempt_at = (utcnow() + timedelta(seconds=backoff)).isoformat()
+        logger.warning(
+            "submit: %s deferred %.0f s (%s)", record.blob_name, backoff, type(error).__name__
+        )
+        self.store.save(record)
+
+    def _fail_rejected(self, record: FileRecord, part: Part, error: SpeechServiceError) -> None:
+        if error.status in (401, 403):
+            # Not the file's fault: the app's credentials are wrong. Keep the file queued.
+            logger.error("submit: the speech service refused our credentials (%d)", error.status)
+            self._defer(record, TransientError(str(error.status)))
+            return
+        first, last = part.first_input + 1, part.first_input + part.input_count
+        where = f"job {part.index + 1} of {len(record.parts)} (inputs {first}-{last})"
+        self._finish_failed(
+            record,
+            "rejected",
+            f"The speech service rejected the file: {error.message or error.code}",
+            where,
+        )
+
+    # -- tick ----------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        """Move every active file one step forward."""
+        report = TickReport()
+        for file_id in self.store.active_ids():
+            report.active += 1
+            record = self.store.get(file_id)
+            if record is None or record.state.is_final:
+                self.store.retire_marker(file_id)
+                continue
+            try:
+                self._step(record, report)
+            except StaleRecordError:
+                report.conflicts += 1
+            except TransientError as error:
+                report.deferred += 1
+                logger.warning("tick: %s deferred: %s", record.blob_name, error)
+            except Exception:  # noqa: BLE001 - one broken file must not stop the others
+                report.errors += 1
+                logger.exception("tick: unexpected error on %s", record.blob_name)
+        if report.active:
+            logger.info("tick: %s", {k: v for k, v in asdict(report).items() if k != "details"})
+        return report
+
+    def _step(self, record: FileRecord, report: TickReport) -> None:
+        now = utcnow()
+        if record.state is FileState.ACCEPTED:
+            if record.next_attempt_at and datetime.fromisoformat(record.next_attempt_at) > now:
+                return
+            try:
+                document = self._read_document(
+                    record.blob_name, record.blob_etag, 0, self._metadata(record)
+                )
+            except (_BlobChanged, InputError):
+                self._finish_failed(
+                    record,
+                    "changed",
+                    "The input file was changed or deleted before it could be submitted; "
+                    "its new version, if any, is processed on its own.",
+                    None,
+                    write_outputs=False,
+                )
+                report.failed += 1
+                return
+            self._submit(record, document)
+            report.submitted += record.state is FileState.SUBMITTED
+            return
+        if self._timed_out(record, now):
+            minutes = self.settings.job_timeout_minutes
+            self._finish_failed(
+                record,
+                "timeout",
+                f"The speech service did not finish within {minutes} minutes "
+                "(JOB_TIMEOUT_MINUTES). Upload the file again to retry.",
+                None,
+            )
+            report.failed += 1
+            return
+        if record.state in (FileState.SUBMITTED, FileState.RUNNING):
+            self._poll(record, report)
+        elif record.state is FileState.DELIVERING:
+            started = datetime.fromisoformat(record.times["delivering"])
+            if now - started > DELIVERY_LEASE:
+                record.stamp("delivering")
+                self.store.save(record)  # take over the lease
+                self._deliver(record, report)
+
+    def _metadata(self, record: FileRecord) -> dict[str, str]:
+        properties = self._input.get_blob_client(record.blob_name).get_blob_properties()
+        return dict(properties.metadata)
+
+    def _timed_out(self, record: FileRecord, now: datetime) -> bool:
+        accepted = datetime.fromisoformat(record.times["accepted"])
+        return now - accepted > timedelta(minutes=self.settings.job_timeout_minutes)
+
+    def _poll(self, record: FileRecord, report: TickReport) -> None:
+        changed = False
+        for part in record.parts:
+            if part.status in ("Succeeded", "Failed"):
+                continue
+            job = self.speech.get(record.job_id(part))
+            if job is None:
+                self._resubmit_part(record, part)
+                return
+            if job["status"] != part.status:
+                part.status = job["status"]
+                changed = True
+            if part.status == "Failed":
+                error = job.get("properties", {}).get("error", {})
+                reason = error.get("message") or "no reason given"
+                self._finish_failed(
+                    record,
+                    "synthesis",
+                    f"The speech service could not synthesize the file: {reason}",
+                    f"job {part.index + 1} of {len(record.parts)}",
+                )
+                report.failed += 1
+                return
+        if all(part.status == "Succeeded" for part in record.parts):
+            record.advance(FileState.DELIVERING)
+            self.store.save(record)  # claims the delivery
+            self._deliver(record, report)
+            return
+        if record.state is FileState.SUBMITTED and any(p.status == "Running" for p in record.parts):
+            record.advance(FileState.RUNNING)
+            changed = True
+        if changed:
+            self.store.save(record)
+
+    def _resubmit_part(self, record: FileRecord, part: Part) -> None:
+        """A job vanished at the service before delivery: submit it again, or give up."""
+        if part.attempt + 1 >= MAX_PART_ATTEMPTS:
+            self._finish_failed(
+                record,
+                "lost",
+                "The speech service lost the job before its results were delivered, "
+                f"{MAX_PART_ATTEMPTS} times. Upload the file again to retry.",
+                f"job {part.index + 1} of {len(record.parts)}",
+            )
+            return
+        logger.warning("poll: %s vanished at the service; submitting it again", record.job_id(part))
+        part.attempt += 1
+        part.status = "pending"
+        record.state = FileState.ACCEPTED  # back to the queue: the only backward step
+        record.next_attempt_at = None
+        self.store.save(record)
+
+    # -- deliver -------------------------------------------------------------------------
+
+    def _deliver(self, record: FileRecord, report: TickReport) -> None:
+        if self._input_superseded(record):
+            self._finish_failed(
+                record,
+                "superseded",
+                "A newer version of the input file arrived; its results replace these.",
+                None,
+                write_outputs=False,
+            )
+            report.failed += 1
+            return
+        jobs = {}
+        for part in record.parts:
+            job = self.speech.get(record.job_id(part))
+            if job is None:
+                self._resubmit_part(record, part)
+                return
+            jobs[part.index] = job
+        folder = OutputFolder(
+            self._output, output_folder_for(record.blob_name), record.options["output_format"]
+        )
+        failures = self._failed_inputs(record, jobs, folder)
+        if failures:
+            shown = "; ".join(failure.describe() for failure in failures[:10])
+            more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
+            self._finish_failed(
+                record,
+                "synthesis",
+                f"{len(failures)} input(s) could not be synthesized: {shown}{more}",
+                f"input {failures[0].index + 1}",
+            )
+            report.failed += 1
+            return
+        for part in record.parts:
+            self._deliver_part(record, part, jobs[part.index], folder)
+        timings = folder.finish_audio()
+        record.outputs = {
+            "folder": folder.folder,
+            "audio": folder.audio.files,
+            **timings,
+            "manifest": "manifest.json",
+        }
+        audio = {
+            "files": folder.audio.files,
+            "durationMs": round(folder.audio.duration_ms),
+            "sizeBytes": folder.audio.size_bytes,
+        }
+        billable = sum(_billable_characters(job) for job in jobs.values())
+        record.stamp("written")
+        folder.write_json(
+            "manifest.json",
+            reports.manifest(
+                record,
+                self.settings.input_container,
+                audio=audio,
+                timings=timings,
+                billable_characters=billable,
+            ),
+        )
+        self._delete_jobs(record)
+        record.advance(FileState.DELIVERED)
+        self.store.save(record)
+        report.delivered += 1
+        logger.info(
+            "deliver: %s -> %s (%.1f s of audio)",
+            record.blob_name,
+            folder.folder,
+            folder.audio.duration_ms / 1000,
+        )
+
+    def _input_superseded(self, record: FileRecord) -> bool:
+        try:
+            current = self._input.get_blob_client(record.blob_name).get_blob_properties().etag
+        except ResourceNotFoundError:
+            return False  # deleted inputs are still delivered
+        return current != record.blob_etag
+
+    def _failed_inputs(
+        self, record: FileRecord, jobs: dict[int, dict[str, Any]], folder: OutputFolder
+    ) -> list[InputFailure]:
+        failures: list[InputFailure] = []
+        for part in record.parts:
+            if jobs[part.index].get("properties", {}).get("failedAudioCount", 0):
+                with self._result_archive(record, part, jobs[part.index]) as archive:
+                    failures += read_results(archive, folder.format, part.first_input)[1]
+        return failures
+
+    def _deliver_part(
+        self, record: FileRecord, part: Part, job: dict[str, Any], folder: OutputFolder
+    ) -> None:
+        with self._result_archive(record, part, job) as archive:
+            items, _ = read_results(archive, folder.format, part.first_input)
+            folder.add(items, record.options["concatenate"])
+
+    @staticmethod
+    def _archive_spool() -> Any:
+        return tempfile.TemporaryFile(prefix="speechdrop-result-")
+
+    def _result_archive(self, record: FileRecord, part: Part, job: dict[str, Any]) -> Any:
+        spool = self._archive_spool()
+        url = job.get("outputs", {}).get("result")
+        if not url:
+            spool.close()
+            raise TransientError(f"job {record.job_id(part)} has no result link yet")
+        try:
+            self.speech.download(record.job_id(part), url, spool)
+            spool.seek(0)
+            return _ClosingZip(spool)
+        except BaseException:
+            spool.close()
+            raise
+
+    def _delete_jobs(self, record: FileRecord) -> None:
+        for part in record.parts:
+            if part.status != "pending":
+                self.speech.delete(record.job_id(part))
+
+    # -- failure -------------------------------------------------------------------------
+
+    def _finish_failed(
+        self,
+        record: FileRecord,
+        code: str,
+        message: str,
+        where: str | None,
+        *,
+        write_outputs: bool = True,
+    ) -> None:
+        record.fail(code, message, where)
+        if write_outputs:
+            self._write_failure(record)
+        try:
+            self._delete_jobs(record)
+        except (TransientError, SpeechServiceError) as error:
+            logger.warning("cleanup of %s's jobs failed (%s); they expire", record.blob_name, error)
+        self.store.save(record)
+        logger.info("failed: %s: %s", record.blob_name, code)
+
+    def _write_failure(self, record: FileRecord) -> None:
+        folder = OutputFolder(
+            self._output,
+            output_folder_for(record.blob_name),
+            record.options.get("output_format", self.settings.default_output_format),
+        )
+        record.outputs = {
+            "folder": folder.folder,
+            "error": "error.json",
+            "manifest": "manifest.json",
+        }
+        folder.write_json("error.json", reports.error_report(record, self.settings.input_container))
+        folder.write_json("manifest.json", reports.manifest(record, self.settings.input_container))
+
+    # -- status --------------------------------------------------------------------------
+
+    def status(self, blob_name: str) -> dict[str, Any] | None:
+        versions = self.store.versions_of(self._relative_name(blob_name))
+        return reports.status_view(versions[0]) if versions else None
+
+    def recent(self, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        records = [r for r in self.store.all_records() if state is None or r.state.value == state]
+        records.sort(key=lambda r: r.times.get("accepted", ""), reverse=True)
+        return [reports.status_view(r) for r in records[:limit]]
+
+
+class _BlobChanged(Exception):
+    """The input blob changed or vanished between reading its properties and its content."""
+
+
+class _ClosingZip(zipfile.ZipFile):
+    """A ZipFile that also closes the spool file it reads from."""
+
+    def __init__(self, spool: Any) -> None:
+        super().__init__(spool)
+        self._spool = spool
+
+    def close(self) -> None:
+        super().close()
+        self._spool.close()
+
+
+def _new_record(name: str, etag: str, document: documents.Document) -> FileRecord:
+    options = document.options
+    record = FileRecord(
+        blob_name=name,
+        blob_etag=etag,
+        state=FileState.ACCEPTED,
+        kind=document.kind,
+        options={
+            "voice": options.voice,
+            "output_format": options.output_format,
+            "concatenate": options.concatenate,
+            "word_boundary": options.word_boundary,
+            "sentence_boundary": options.sentence_boundary,
+        },
+        parts=[
+            Part(index=i, first_input=job.first_input, input_count=len(job.inputs))
+            for i, job in enumerate(document.jobs)
+        ],
+        input_count=document.input_count,
+        characters=document.characters,
+    )
+    record.stamp("accepted")
+    return record
+
+
+def _kind_of(name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return {"txt": "text", "ssml": "ssml", "xml": "ssml", "json": "job"}.get(suffix, "unknown")
+
+
+def _billable_characters(job: dict[str, Any]) -> int:
+    details = job.get("properties", {}).get("billingDetails", {})
+    return sum(value for value in details.values() if isinstance(value, int))
+
+
+def _identity_credential(client_id: str | None) -> Any:
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+
+# -- the default pipeline, built lazily from the environment (what the triggers use) ------
+
+_default_lock = threading.Lock()
+
+
+@functools.cache
+def _default() -> Pipeline:
+    pipeline = Pipeline.from_settings(Settings.from_env())
+    pipeline.ensure_storage()
+    return pipeline
+
+
+def default_pipeline() -> Pipeline:
+    with _default_lock:
+        return _default()
+
+
+def reset_default() -> None:
+    """Forget the default pipeline (tests and the local runner change the environment)."""
+    with _default_lock:
+        _default.cache_clear()
+
+
+def accept(blob_name: str) -> FileRecord | None:
+    return default_pipeline().accept(blob_name)
+
+
+def tick() -> TickReport:
+    return default_pipeline().tick()
