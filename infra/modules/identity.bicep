@@ -1,0 +1,17 @@
+// The user-assigned managed identity the function app runs as. It is created before the app
+// so that role assignments (rbac.bicep) can be granted before the app first starts.
+
+param name string
+param location string
+param tags object = {}
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: name
+  location: location
+  tags: tags
+}
+
+output id string = identity.id
+output name string = identity.name
+output principalId string = identity.properties.principalId
+output clientId string = identity.properties.clientId
