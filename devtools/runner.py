@@ -10,6 +10,7 @@ in `function_app.app` by name and called.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -18,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest
 from azure.storage.blob import ContainerClient
 
-__all__ = ["LocalRunner", "schedule_interval_seconds"]
+__all__ = ["LocalRunner", "app_functions", "schedule_interval_seconds"]
 
 _EVERY_N_SECONDS = re.compile(r"^\*/(\d+)\s")
 
@@ -31,6 +33,16 @@ def schedule_interval_seconds(schedule: str, default: float = 10.0) -> float:
     return float(match.group(1)) if match else default
 
 
+@functools.cache
+def app_functions(app: func.FunctionApp) -> dict[str, Any]:
+    """The app's functions by name, indexed once as the host does.
+
+    `FunctionApp.get_functions()` may be called only once per app: azure-functions 1.x
+    remembers the names it validated and refuses them the second time.
+    """
+    return {function.get_function_name(): function for function in app.get_functions()}
+
+
 @dataclass
 class LocalRunner:
     app: func.FunctionApp
@@ -38,10 +50,10 @@ class LocalRunner:
     seen: dict[str, str] = field(default_factory=dict)  # blob name -> last ETag delivered
 
     def function(self, name: str) -> Callable[..., Any]:
-        for function in self.app.get_functions():
-            if function.get_function_name() == name:
-                return function.get_user_function()
-        raise KeyError(f"function_app has no function named {name!r}")
+        try:
+            return app_functions(self.app)[name].get_user_function()
+        except KeyError:
+            raise KeyError(f"function_app has no function named {name!r}") from None
 
     # -- events -------------------------------------------------------------------------
 
@@ -79,7 +91,7 @@ class LocalRunner:
     # -- timer and http -----------------------------------------------------------------
 
     def tick(self) -> None:
-        self.function("poll_jobs")(func.TimerRequest(past_due=False))
+        self.function("poll_jobs")(TimerRequest(past_due=False))
 
     def get(self, route: str, params: dict[str, str] | None = None) -> tuple[int, Any]:
         """Call an HTTP function by its route (`jobs` or `jobs/<name>`)."""
