@@ -205,12 +205,14 @@ class _Target:
         self.depth -= 1
 
     def data(self, data: str) -> None:
-        if self.depth == 1 and data.strip():
-            raise InputError("ssml", "There is text outside the <speak> documents.", self._where())
-        if self.depth == 2 and data.strip():
-            raise InputError(
-                "ssml", 'Text must be inside a <voice name="..."> element.', self._where()
-            )
+        if self.depth <= 2 and data.strip():
+            # Text arrives buffered: the parser is at its end, so count back to its start.
+            assert self.expat is not None
+            line = self.expat.CurrentLineNumber - 1 - data.lstrip().count("\n")
+            where = f"{self.origin}line {max(line, 1)}"
+            if self.depth == 1:
+                raise InputError("ssml", "There is text outside the <speak> documents.", where)
+            raise InputError("ssml", 'Text must be inside a <voice name="..."> element.', where)
         if self.depth >= 2:
             self._text.append(data)
 
