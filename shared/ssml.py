@@ -117,7 +117,7 @@ def _syntax_error(exc: ParseError, text: str, origin: str) -> InputError:
     if line > last:
         return InputError(
             "ssml",
-            f"The SSML is not well-formed: {reason}; an element is not closed.",
+            "The SSML ends before all its elements are closed.",
             f"{origin}end",
         )
     return InputError(

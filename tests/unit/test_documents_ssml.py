@@ -116,7 +116,7 @@ BAD_SSML = [
      "undefined entity", "line 1"),
     ("mismatched", f'{HEAD}\n<voice name="en-US-AvaNeural">x</voic></speak>', "ssml",
      "mismatched tag at line 2", "line 2, column"),
-    ("unclosed", f'{HEAD}\n<voice name="en-US-AvaNeural">x</voice>', "ssml", "not closed", "end"),
+    ("unclosed", f'{HEAD}\n<voice name="en-US-AvaNeural">x</voice>', "ssml", "are closed", "end"),
     ("no-namespace", '<speak version="1.0" xml:lang="en-US"><voice name="en-US-AvaNeural">x'
      "</voice></speak>", "ssml", "xmlns=", "line 1"),
     ("wrong-root", f"<voice {NS} name=\"en-US-AvaNeural\">x</voice>", "ssml", "not <voice>",
