@@ -134,11 +134,21 @@ class OutputFolder:
         self.folder = folder
         self.format = parse_format(output_format)
         self._joined: _JoinedAudio | None = None
-        self._words = _JsonArraySpool()
-        self._sentences = _JsonArraySpool()
-        self._has_words = False
-        self._has_sentences = False
+        self._words: _JsonArraySpool | None = None
+        self._sentences: _JsonArraySpool | None = None
         self.audio = DeliveredAudio()
+
+    def __enter__(self) -> OutputFolder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the timing spools (uploaded or not)."""
+        for spool in (self._words, self._sentences):
+            if spool is not None:
+                spool.close()
 
     def path(self, name: str) -> str:
         return f"{self.folder}/{name}"
@@ -158,10 +168,12 @@ class OutputFolder:
                 self.audio.files.append(name)
                 self.audio.duration_ms += item.piece.duration_ms
                 offset = 0.0
-            self._has_words |= item.words is not None
-            self._has_sentences |= item.sentences is not None
-            self._words.extend(_shifted(item.words or [], offset, item.index, concatenate))
-            self._sentences.extend(_shifted(item.sentences or [], offset, item.index, concatenate))
+            if item.words is not None:
+                self._words = self._words or _JsonArraySpool()
+                self._words.extend(_shifted(item.words, offset, item.index, concatenate))
+            if item.sentences is not None:
+                self._sentences = self._sentences or _JsonArraySpool()
+                self._sentences.extend(_shifted(item.sentences, offset, item.index, concatenate))
 
     def finish_audio(self) -> dict[str, str]:
         """Commit the joined audio and upload the timings; returns the timing file names."""
@@ -170,12 +182,10 @@ class OutputFolder:
             self.audio.duration_ms = self._joined.offset_ms
             self.audio.size_bytes = self._joined.size
         timings = {}
-        if self._has_words:
-            timings["words"] = "words.json"
-            self._words.upload(self._blob("words.json"))
-        if self._has_sentences:
-            timings["sentences"] = "sentences.json"
-            self._sentences.upload(self._blob("sentences.json"))
+        for kind, spool in (("words", self._words), ("sentences", self._sentences)):
+            if spool is not None:
+                timings[kind] = f"{kind}.json"
+                spool.upload(self._blob(f"{kind}.json"))
         return timings
 
     def write_json(self, name: str, document: dict[str, Any]) -> None:
@@ -293,4 +303,6 @@ class _JsonArraySpool:
             overwrite=True,
             content_settings=ContentSettings(content_type="application/json; charset=utf-8"),
         )
+
+    def close(self) -> None:
         self._file.close()

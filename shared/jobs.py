@@ -199,6 +199,9 @@ class JobStore:
     def __init__(self, table: TableClient) -> None:
         self._table = table
 
+    def close(self) -> None:
+        self._table.close()
+
     def ensure_table(self) -> None:
         try:
             self._table.create_table()

@@ -30,7 +30,7 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from shared import documents, reports
-from shared.audio import parse_format
+from shared.audio import AudioFormat, parse_format
 from shared.config import Settings
 from shared.delivery import InputFailure, OutputFolder, output_folder_for, read_results
 from shared.errors import InputError, SpeechServiceError, ThrottledError, TransientError
@@ -104,6 +104,7 @@ class Pipeline:
         speech: SpeechClient,
     ) -> None:
         self.settings = settings
+        self._blobs = blobs
         self.store = store
         self.speech = speech
         self.voices = _VoiceCatalog(speech)
@@ -130,6 +131,11 @@ class Pipeline:
             )
         store = JobStore(tables.get_table_client(settings.jobs_table))
         return cls(settings, blobs, store, speech)
+
+    def close(self) -> None:
+        self.speech.close()
+        self.store.close()
+        self._blobs.close()
 
     def ensure_storage(self) -> None:
         """Create the jobs table and the output container if they are missing."""
@@ -368,14 +374,7 @@ class Pipeline:
                 part.status = job["status"]
                 changed = True
             if part.status == "Failed":
-                error = job.get("properties", {}).get("error", {})
-                reason = error.get("message") or "no reason given"
-                self._finish_failed(
-                    record,
-                    "synthesis",
-                    f"The speech service could not synthesize the file: {reason}",
-                    f"job {part.index + 1} of {len(record.parts)}",
-                )
+                self._fail_synthesis(record, part, job)
                 report.failed += 1
                 return
         if all(part.status == "Succeeded" for part in record.parts):
@@ -388,6 +387,34 @@ class Pipeline:
             changed = True
         if changed:
             self.store.save(record)
+
+    def _fail_synthesis(self, record: FileRecord, part: Part, job: dict[str, Any]) -> None:
+        """A job failed: name the inputs that failed when its results say which."""
+        failures: list[InputFailure] = []
+        if job.get("outputs", {}).get("result"):
+            audio_format = parse_format(record.options["output_format"])
+            with self._result_archive(record, part, job) as archive:
+                failures = read_results(archive, audio_format, part.first_input)[1]
+        if failures:
+            self._fail_inputs(record, failures)
+            return
+        reason = job.get("properties", {}).get("error", {}).get("message") or "no reason given"
+        self._finish_failed(
+            record,
+            "synthesis",
+            f"The speech service could not synthesize the file: {reason}",
+            f"job {part.index + 1} of {len(record.parts)}",
+        )
+
+    def _fail_inputs(self, record: FileRecord, failures: list[InputFailure]) -> None:
+        shown = "; ".join(failure.describe() for failure in failures[:10])
+        more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
+        self._finish_failed(
+            record,
+            "synthesis",
+            f"{len(failures)} input(s) could not be synthesized: {shown}{more}",
+            f"input {failures[0].index + 1}",
+        )
 
     def _resubmit_part(self, record: FileRecord, part: Part) -> None:
         """A job vanished at the service before delivery: submit it again, or give up."""
@@ -427,24 +454,20 @@ class Pipeline:
                 self._resubmit_part(record, part)
                 return
             jobs[part.index] = job
-        folder = OutputFolder(
-            self._output, output_folder_for(record.blob_name), record.options["output_format"]
-        )
-        failures = self._failed_inputs(record, jobs, folder)
+        audio_format = parse_format(record.options["output_format"])
+        failures = self._failed_inputs(record, jobs, audio_format)
         if failures:
-            shown = "; ".join(failure.describe() for failure in failures[:10])
-            more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
-            self._finish_failed(
-                record,
-                "synthesis",
-                f"{len(failures)} input(s) could not be synthesized: {shown}{more}",
-                f"input {failures[0].index + 1}",
-            )
+            self._fail_inputs(record, failures)
             report.failed += 1
             return
-        for part in record.parts:
-            self._deliver_part(record, part, jobs[part.index], folder)
-        timings = folder.finish_audio()
+        with OutputFolder(
+            self._output, output_folder_for(record.blob_name), record.options["output_format"]
+        ) as folder:
+            for part in record.parts:
+                with self._result_archive(record, part, jobs[part.index]) as archive:
+                    items, _ = read_results(archive, folder.format, part.first_input)
+                    folder.add(items, record.options["concatenate"])
+            timings = folder.finish_audio()
         record.outputs = {
             "folder": folder.folder,
             "audio": folder.audio.files,
@@ -487,21 +510,14 @@ class Pipeline:
         return current != record.blob_etag
 
     def _failed_inputs(
-        self, record: FileRecord, jobs: dict[int, dict[str, Any]], folder: OutputFolder
+        self, record: FileRecord, jobs: dict[int, dict[str, Any]], audio_format: AudioFormat
     ) -> list[InputFailure]:
         failures: list[InputFailure] = []
         for part in record.parts:
             if jobs[part.index].get("properties", {}).get("failedAudioCount", 0):
                 with self._result_archive(record, part, jobs[part.index]) as archive:
-                    failures += read_results(archive, folder.format, part.first_input)[1]
+                    failures += read_results(archive, audio_format, part.first_input)[1]
         return failures
-
-    def _deliver_part(
-        self, record: FileRecord, part: Part, job: dict[str, Any], folder: OutputFolder
-    ) -> None:
-        with self._result_archive(record, part, job) as archive:
-            items, _ = read_results(archive, folder.format, part.first_input)
-            folder.add(items, record.options["concatenate"])
 
     @staticmethod
     def _archive_spool() -> Any:
@@ -648,8 +664,10 @@ def default_pipeline() -> Pipeline:
 
 
 def reset_default() -> None:
-    """Forget the default pipeline (tests and the local runner change the environment)."""
+    """Close and forget the default pipeline (tests and tools change the environment)."""
     with _default_lock:
+        if _default.cache_info().currsize:
+            _default().close()
         _default.cache_clear()
 
 
