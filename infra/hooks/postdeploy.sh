@@ -12,8 +12,8 @@ command -v az >/dev/null 2>&1 || { echo "postdeploy: the Azure CLI (az) is requi
 : "${AZURE_FUNCTION_APP_NAME:?}"
 : "${EVENT_GRID_SYSTEM_TOPIC_NAME:?}"
 : "${INPUT_CONTAINER:?}"
-FUNCTION_NAME="${BLOB_TRIGGER_FUNCTION_NAME:-accept_dropped_file}"
-SUBSCRIPTION_NAME="${EVENT_SUBSCRIPTION_NAME:-speechdrop-input-blob-created}"
+function_name="${BLOB_TRIGGER_FUNCTION_NAME:-accept_dropped_file}"
+subscription_name="${EVENT_SUBSCRIPTION_NAME:-speechdrop-input-blob-created}"
 
 # The host creates the key on first start after deployment; give it a few minutes.
 key=""
@@ -34,12 +34,12 @@ fi
 
 host=$(az functionapp show -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" \
   --query defaultHostName -o tsv)
-endpoint="https://${host}/runtime/webhooks/blobs?functionName=Host.Functions.${FUNCTION_NAME}&code=${key}"
+endpoint="https://${host}/runtime/webhooks/blobs?functionName=Host.Functions.${function_name}&code=${key}"
 
-echo "postdeploy: subscribing ${FUNCTION_NAME} to BlobCreated in container '${INPUT_CONTAINER}'"
+echo "postdeploy: subscribing ${function_name} to BlobCreated in container '${INPUT_CONTAINER}'"
 # The key is part of the URL: never echo $endpoint. Event Grid stores it write-only.
 az eventgrid system-topic event-subscription create \
-  --name "$SUBSCRIPTION_NAME" \
+  --name "$subscription_name" \
   --resource-group "$AZURE_RESOURCE_GROUP" \
   --system-topic-name "$EVENT_GRID_SYSTEM_TOPIC_NAME" \
   --endpoint-type webhook \

@@ -168,3 +168,24 @@ def test_modules_are_wired_to_the_resource_group() -> None:
     modules = parse(MAIN)["modules"]
     assert {"rbac", "functionApp", "storage", "monitoring", "identity", "eventGrid"} <= set(modules)
     assert body(modules["functionApp"])["scope"] == "rg"
+
+
+def test_hooks_read_only_variables_that_main_outputs() -> None:
+    outputs = set(parse(MAIN)["outputs"])
+    optional = {"BLOB_TRIGGER_FUNCTION_NAME", "EVENT_SUBSCRIPTION_NAME"}
+    for hook, pattern in (
+        ("postdeploy.sh", r"\$\{([A-Z][A-Z0-9_]+)"),
+        ("postdeploy.ps1", r"\$env:([A-Z][A-Z0-9_]+)"),
+    ):
+        used = set(re.findall(pattern, (INFRA / "hooks" / hook).read_text()))
+        assert used, hook
+        assert used - optional <= outputs, (hook, used - optional - outputs)
+    required = {"AZURE_RESOURCE_GROUP", "AZURE_FUNCTION_APP_NAME", "EVENT_GRID_SYSTEM_TOPIC_NAME"}
+    assert required <= outputs
+
+
+def test_blob_trigger_function_name_output_names_the_blob_trigger() -> None:
+    name = parse(MAIN)["outputs"]["BLOB_TRIGGER_FUNCTION_NAME"]["value"]
+    assert name == "accept_dropped_file"
+    for hook in ("postdeploy.sh", "postdeploy.ps1"):
+        assert name in (INFRA / "hooks" / hook).read_text()
