@@ -18,7 +18,10 @@ Paragraphs (`paragraphs`): the hard-wrap heuristic
       95th percentile of the lengths of lines that are followed by another line in the
       same block (a block's last line is usually short, so it does not count). Only if
       40 <= W <= 132 is the file treated as hard-wrapped (wider "lines" are paragraphs
-      in their own right; narrower ones are verse, lists or dialogue).
+      in their own right; narrower ones are verse, lists or dialogue), and only if at
+      least a quarter of the lines that follow another line in their block start with a
+      lower-case letter (when any start with a cased letter): wrapped prose continues
+      mid-sentence, while verse of prose-like width capitalises every line.
     * In a hard-wrapped file, a line is joined to the next line of its block (with one
       space) when the break looks like a wrap: the next line is not a list item
       (``-``, ``*``, ``•``, ``1.``, ``a)``, ``iv.`` ...) and is not indented further,
@@ -146,6 +149,7 @@ _BLOCK_BREAK = re.compile("[\f\u2029]")
 _LIST_ITEM = re.compile(r"(?:[-*•‣◦·–—]|\(?(?:\d{1,3}|[A-Za-z]|[ivxlcdm]{2,6})[.)])(?:\s|$)")
 _SENTENCE_END_CHARS = tuple(".!?…:;\"'”’»)")
 _MIN_WRAP, _MAX_WRAP = 40, 132
+_MIN_LOWER_SHARE = 0.25
 
 
 def normalise_whitespace(text: str) -> str:
@@ -185,11 +189,20 @@ def paragraphs(text: str) -> list[Paragraph]:
 
 
 def _wrap_width(blocks: list[list[tuple[int, str]]]) -> int | None:
+    """The file's wrap width, or None when it does not look hard-wrapped."""
     lengths = sorted(len(line) for block in blocks for _, line in block[:-1])
     if not lengths:
         return None
     width = lengths[int(0.95 * (len(lengths) - 1))]
-    return width if _MIN_WRAP <= width <= _MAX_WRAP else None
+    if not _MIN_WRAP <= width <= _MAX_WRAP:
+        return None
+    # Verse has the widths of prose but starts each line with a capital; wrapped prose
+    # continues mid-sentence, so many of its lines start with a lower-case letter.
+    starts = [line.lstrip()[0] for block in blocks for _, line in block[1:]]
+    cased = [c for c in starts if c.islower() or c.isupper()]
+    if cased and sum(c.islower() for c in cased) < _MIN_LOWER_SHARE * len(cased):
+        return None
+    return width
 
 
 def _continues(line: str, following: str, width: int) -> bool:

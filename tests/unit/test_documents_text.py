@@ -169,6 +169,23 @@ def test_poem_collection_is_not_joined() -> None:
     assert len(texts(poem + "\n" + poem)) == 8
 
 
+SONNET = """\
+Shall I compare thee to a summer's day?
+Thou art more lovely and more temperate:
+Rough winds do shake the darling buds of May,
+And summer's lease hath all too short a date;
+
+Sometime too hot the eye of heaven shines,
+And often is his gold complexion dimm'd;
+And every fair from fair sometime declines,
+By chance or nature's changing course untrimm'd;
+"""
+
+
+def test_verse_of_prose_width_is_not_joined() -> None:
+    assert len(texts(SONNET)) == 8
+
+
 def test_whitespace_is_normalised_and_empty_paragraphs_dropped() -> None:
     text = "  a \t  b  \n\n\n   \n\t\nc\u00a0d \r\n\f\n e"
     assert texts(text) == ["a b", "c\u00a0d", "e"]
