@@ -54,7 +54,15 @@ from typing import Protocol
 from shared import text_split
 from shared.config import Settings
 from shared.errors import InputError
-from shared.ssml import parse_speak_documents
+from shared.ssml import (
+    ROLES,
+    check_pitch,
+    check_rate,
+    check_style,
+    check_voice,
+    check_volume,
+    parse_speak_documents,
+)
 
 __all__ = [
     "KNOWN_OUTPUT_FORMATS",
@@ -164,84 +172,9 @@ class VoiceCatalog(Protocol):
         ...
 
 
-# --- option values ----------------------------------------------------------------------
+# --- options ------------------------------------------------------------------------------
 
-_VOICE = re.compile(
-    r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?-[A-Z]{2}(?:-[a-z]+)?-[A-Za-z][A-Za-z0-9]*(?::[A-Za-z0-9]+)?$"
-    r"|^Microsoft Server Speech Text to Speech Voice "
-    r"\([a-z]{2,3}(?:-[A-Za-z0-9]+)+, [A-Za-z0-9:]+\)$"
-)
-_NUMBER = r"\d+(?:\.\d+)?"
-_RATE = re.compile(
-    rf"^(?:(?P<pct>[+-]?{_NUMBER})%|(?P<mul>{_NUMBER})|x-slow|slow|medium|fast|x-fast|default)$"
-)
-_PITCH = re.compile(rf"^(?:[+-]?{_NUMBER}(?:[Hh][Zz]|st|%)|x-low|low|medium|high|x-high|default)$")
-_VOLUME = re.compile(
-    rf"^(?:(?P<pct>[+-]?{_NUMBER})%?|silent|x-soft|soft|medium|loud|x-loud|default)$"
-)
-_STYLE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_ROLES = ("Girl", "Boy", "YoungAdultFemale", "YoungAdultMale", "OlderAdultFemale", "OlderAdultMale",
-          "SeniorFemale", "SeniorMale")  # fmt: skip
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-
-
-def _check_voice(value: str, code: str, where: str) -> str:
-    if not _VOICE.match(value):
-        raise InputError(
-            code,
-            f"{value[:100]!r} is not an Azure voice name: use locale-Name, e.g. "
-            "en-US-AvaMultilingualNeural or de-DE-Seraphina:DragonHDLatestNeural.",
-            where,
-        )
-    return value
-
-
-def _check_rate(value: str, code: str, where: str) -> str:
-    match = _RATE.match(value)
-    ok = bool(match)
-    if match and match["pct"] is not None:
-        ok = -50 <= float(match["pct"]) <= 100
-    elif match and match["mul"] is not None:
-        ok = 0.5 <= float(match["mul"]) <= 2
-    if not ok:
-        raise InputError(
-            code,
-            f"rate {value[:40]!r} is not a speaking rate: use a percentage from -50% to +100% "
-            "(e.g. +10%), a multiplier from 0.5 to 2, or x-slow, slow, medium, fast, x-fast.",
-            where,
-        )
-    return value
-
-
-def _check_pitch(value: str, code: str, where: str) -> str:
-    if not _PITCH.match(value):
-        raise InputError(
-            code,
-            f"pitch {value[:40]!r} is not a pitch: use e.g. +2st, -10%, +50Hz, 600Hz, "
-            "or x-low, low, medium, high, x-high.",
-            where,
-        )
-    return value
-
-
-def _check_style(value: str, code: str, where: str) -> str:
-    if not _STYLE.match(value):
-        raise InputError(
-            code, f"style {value[:40]!r} is not a style name: use e.g. cheerful or sad.", where
-        )
-    return value
-
-
-def _check_volume(value: str, code: str, where: str) -> str:
-    match = _VOLUME.match(value)
-    if not match or (match["pct"] is not None and not -100 <= float(match["pct"]) <= 100):
-        raise InputError(
-            code,
-            f"volume {value[:40]!r} is not a volume: use 0 to 100, a change such as +10% or -20, "
-            "or silent, x-soft, soft, medium, loud, x-loud.",
-            where,
-        )
-    return value
 
 
 def _check_output_format(value: str, code: str, where: str) -> str:
@@ -257,11 +190,11 @@ def _check_output_format(value: str, code: str, where: str) -> str:
 
 
 _METADATA_VALUES = {
-    "voice": ("voice", _check_voice),
+    "voice": ("voice", check_voice),
     "outputformat": ("output_format", _check_output_format),
-    "rate": ("rate", _check_rate),
-    "pitch": ("pitch", _check_pitch),
-    "style": ("style", _check_style),
+    "rate": ("rate", check_rate),
+    "pitch": ("pitch", check_pitch),
+    "style": ("style", check_style),
 }
 _METADATA_FLAGS = {
     "wordboundary": "word_boundary",
@@ -419,7 +352,7 @@ class _VoiceChecker:
         self.known: dict[str, bool | None] = {}
 
     def check(self, voice: str, where: str) -> None:
-        _check_voice(voice, "voice", where)
+        check_voice(voice, "voice", where)
         if self.catalog is None:
             return
         if voice not in self.known:
@@ -531,11 +464,11 @@ _FLAG_FIELDS = {
     "concatenateResult": "concatenate",
 }
 _CONFIG_CHECKS = {
-    "voice": _check_voice,
-    "style": _check_style,
-    "rate": _check_rate,
-    "pitch": _check_pitch,
-    "volume": _check_volume,
+    "voice": check_voice,
+    "style": check_style,
+    "rate": check_rate,
+    "pitch": check_pitch,
+    "volume": check_volume,
 }
 
 
@@ -659,8 +592,8 @@ def _build_job(
         if field == "styleDegree":
             checked[field] = _style_degree(value, path)
         elif field == "role":
-            if value not in _ROLES:
-                raise InputError("job", f"{path} must be one of: {', '.join(_ROLES)}.", path)
+            if value not in ROLES:
+                raise InputError("job", f"{path} must be one of: {', '.join(ROLES)}.", path)
             checked[field] = value
         else:
             checked[field] = _CONFIG_CHECKS[field](_string(value, path), "job", path)

@@ -15,6 +15,9 @@ Each document must have the root ``speak`` in the namespace
 one ``<voice name="...">``, and no text outside ``<voice>`` elements. Voice names are
 returned to the caller, who checks them against the voice catalog.
 
+The voice-name and prosody checks at the end (`check_voice`, `check_rate`, ...) are shared
+with blob metadata and JSON job documents, whose values are SSML prosody values too.
+
 Billable characters are counted as the text content of a document (markup excluded, runs
 of whitespace counted as one space). Azure also bills some markup, so this is a lower
 bound for SSML.
@@ -31,7 +34,17 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from shared.errors import InputError
 
-__all__ = ["SSML_NAMESPACE", "SpeakDocument", "parse_speak_documents"]
+__all__ = [
+    "ROLES",
+    "SSML_NAMESPACE",
+    "SpeakDocument",
+    "check_pitch",
+    "check_rate",
+    "check_style",
+    "check_voice",
+    "check_volume",
+    "parse_speak_documents",
+]
 
 SSML_NAMESPACE = "http://www.w3.org/2001/10/synthesis"
 _SPEAK = f"{{{SSML_NAMESPACE}}}speak"
@@ -218,3 +231,82 @@ class _Target:
 
     def close(self) -> None:
         return None
+
+
+# --- voice names and prosody values (also the batch API's synthesisConfig values) -------
+
+_VOICE_NAME = re.compile(
+    r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?-[A-Z]{2}(?:-[a-z]+)?-[A-Za-z][A-Za-z0-9]*(?::[A-Za-z0-9]+)?$"
+    r"|^Microsoft Server Speech Text to Speech Voice "
+    r"\([a-z]{2,3}(?:-[A-Za-z0-9]+)+, [A-Za-z0-9:]+\)$"
+)
+_NUMBER = r"\d+(?:\.\d+)?"
+_RATE = re.compile(
+    rf"^(?:(?P<pct>[+-]?{_NUMBER})%|(?P<mul>{_NUMBER})|x-slow|slow|medium|fast|x-fast|default)$"
+)
+_PITCH = re.compile(rf"^(?:[+-]?{_NUMBER}(?:[Hh][Zz]|st|%)|x-low|low|medium|high|x-high|default)$")
+_VOLUME = re.compile(
+    rf"^(?:(?P<pct>[+-]?{_NUMBER})%?|silent|x-soft|soft|medium|loud|x-loud|default)$"
+)
+_STYLE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+ROLES = ("Girl", "Boy", "YoungAdultFemale", "YoungAdultMale", "OlderAdultFemale", "OlderAdultMale",
+          "SeniorFemale", "SeniorMale")  # fmt: skip
+
+
+def check_voice(value: str, code: str, where: str) -> str:
+    if not _VOICE_NAME.match(value):
+        raise InputError(
+            code,
+            f"{value[:100]!r} is not an Azure voice name: use locale-Name, e.g. "
+            "en-US-AvaMultilingualNeural or de-DE-Seraphina:DragonHDLatestNeural.",
+            where,
+        )
+    return value
+
+
+def check_rate(value: str, code: str, where: str) -> str:
+    match = _RATE.match(value)
+    ok = bool(match)
+    if match and match["pct"] is not None:
+        ok = -50 <= float(match["pct"]) <= 100
+    elif match and match["mul"] is not None:
+        ok = 0.5 <= float(match["mul"]) <= 2
+    if not ok:
+        raise InputError(
+            code,
+            f"rate {value[:40]!r} is not a speaking rate: use a percentage from -50% to +100% "
+            "(e.g. +10%), a multiplier from 0.5 to 2, or x-slow, slow, medium, fast, x-fast.",
+            where,
+        )
+    return value
+
+
+def check_pitch(value: str, code: str, where: str) -> str:
+    if not _PITCH.match(value):
+        raise InputError(
+            code,
+            f"pitch {value[:40]!r} is not a pitch: use e.g. +2st, -10%, +50Hz, 600Hz, "
+            "or x-low, low, medium, high, x-high.",
+            where,
+        )
+    return value
+
+
+def check_style(value: str, code: str, where: str) -> str:
+    if not _STYLE.match(value):
+        raise InputError(
+            code, f"style {value[:40]!r} is not a style name: use e.g. cheerful or sad.", where
+        )
+    return value
+
+
+def check_volume(value: str, code: str, where: str) -> str:
+    match = _VOLUME.match(value)
+    if not match or (match["pct"] is not None and not -100 <= float(match["pct"]) <= 100):
+        raise InputError(
+            code,
+            f"volume {value[:40]!r} is not a volume: use 0 to 100, a change such as +10% or -20, "
+            "or silent, x-soft, soft, medium, loud, x-loud.",
+            where,
+        )
+    return value
