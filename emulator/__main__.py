@@ -67,14 +67,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
     )
     p.add_argument(
         "--time-scale",
-        type=float,
+        type=_non_negative,
         default=3600.0,
         help="real seconds per emulated hour for timeToLiveInHours and result URLs "
         "(default 3600; 1 makes an hour last a second)",
     )
     p.add_argument(
         "--result-url-hours",
-        type=float,
+        type=_non_negative,
         default=12.0,
         help="lifetime of outputs.result URLs in emulated hours (default 12)",
     )
