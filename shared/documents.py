@@ -28,7 +28,12 @@ Kinds (by extension, case-insensitive):
   are refused (speechdrop decides where results go). ``timeToLiveInHours`` may be set
   from 1 to SERVICE_TTL_HOURS. PlainText inputs are kept verbatim unless longer than
   MAX_INPUT_CHARS (then whitespace-normalised and split like text); SSML inputs must each
-  be one ``<speak>`` document and are checked like an SSML file.
+  be one ``<speak>`` document and are checked like an SSML file. For SSML, allowlisted
+  synthesisConfig fields the JSON sets are kept as they are. The JSON's own description
+  is validated and returned as `Document.description` (bodies get the pipeline's).
+
+`Document.options` are the effective options; for SSML, `options.voice` is the first
+voice of the first document (the speech itself uses the voices in the markup).
 
 Billable characters: for text, the characters of the inputs; for SSML, the text content
 without markup (a lower bound: Azure bills some markup too). Characters are code points.
