@@ -120,6 +120,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
     logging.basicConfig(
         level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request URL at INFO, and destination URLs carry SAS tokens
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return config
 
 

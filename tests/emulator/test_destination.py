@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
-from devtools.localstack import azurite
-from tests.emulator.conftest import Client, plain, speak, ssml
+from devtools.localstack import azurite, emulator
+from tests.emulator.conftest import KEY, Client, plain, speak, ssml
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,7 @@ def container(storage):
         return f"{storage.blob_endpoint}/{name}?{sas}"
 
     yield client, sas_url
+    client.close()
     service.close()
 
 
@@ -84,3 +85,30 @@ def test_read_only_sas_fails_the_job(client: Client, container):
     error = job["properties"]["error"]
     assert error["code"] == "Forbidden" and "403" in error["message"]
     assert "sig=" not in error["message"]
+
+
+@pytest.fixture(scope="module")
+def log_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("emulator-logs")
+
+
+@pytest.fixture(scope="module")
+def emu(log_dir) -> Iterator:
+    with emulator(key=KEY, extra_args=("--rate-limit", "0"), log_dir=log_dir) as instance:
+        yield instance
+
+
+def test_no_secrets_in_logs(client: Client, container, log_dir, storage):
+    _, sas_url = container
+    job_id = f"dest-{uuid.uuid4().hex[:8]}"
+    client.put(job_id, plain("Secret free.", destinationContainerUrl=sas_url("rl")))
+    client.wait(job_id)
+    client.put(f"{job_id}-ok", plain("Fine.", destinationContainerUrl=sas_url()))
+    client.wait(f"{job_id}-ok")
+    intruder = Client(client.endpoint, key="wrong-key")
+    assert intruder.get(job_id).status_code == 401
+    intruder.http.close()
+    log = (log_dir / "emulator.log").read_text()
+    assert "job " in log  # the log is written at all
+    for secret in (KEY, "wrong-key", "sig=", storage.account_key):
+        assert secret not in log
