@@ -231,7 +231,7 @@ def _words(text: str, samples: np.ndarray, events) -> list[tuple[str, int, int, 
         word = text[max(0, pos - 1) : max(0, pos - 1) + length].strip(_PUNCT + " \t\r\n")
         if not word:
             continue
-        end = max(start + 1, _voiced_end(samples, start, nxt))
+        end = min(total, max(start + 1, _voiced_end(samples, start, nxt)))
         if pos == last_pos and out and out[-1][0] == "word":
             # espeak reports one text span several times (e.g. Japanese): one word
             out[-1] = ("word", out[-1][1], max(out[-1][2], end), out[-1][3])
