@@ -29,6 +29,9 @@ from shared.errors import SpeechServiceError, ThrottledError, TransientError
 __all__ = ["API_VERSION", "TOKEN_SCOPE", "SpeechClient", "TokenCredential"]
 
 logger = logging.getLogger(__name__)
+# httpx logs every request line, query string included, at INFO; result links are SAS
+# URLs, so its request log must stay off whatever level the host sets.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 API_VERSION = "2024-04-01"
 TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
