@@ -48,7 +48,7 @@ from shared.jobs import FileState, JobStore
 from shared.speech import SpeechClient
 from speechdrop import render
 
-__all__ = ["Context", "UsageError", "build_parser", "main", "make_credential"]
+__all__ = ["Context", "OperationFailed", "UsageError", "build_parser", "main", "make_credential"]
 
 PROG = "speechdrop"
 JOB_STATUSES = ("Succeeded", "Failed", "Running", "NotStarted")
@@ -57,6 +57,10 @@ _UNUSED_ENDPOINT = "https://speech.invalid"  # stands in when a command needs no
 
 class UsageError(Exception):
     """The command line or the configuration is wrong (exit code 2)."""
+
+
+class OperationFailed(Exception):
+    """An operation failed; the message says what happened and what to do (exit code 1)."""
 
 
 class SignInError(Exception):
@@ -127,13 +131,13 @@ class Context:
         endpoint = self.endpoint
         if speech and not endpoint:
             raise UsageError("set SPEECH_ENDPOINT or pass --endpoint")
-        if endpoint and not endpoint.startswith(("https://", "http://")):
+        if speech and not endpoint.startswith(("https://", "http://")):
             raise UsageError(
                 "the Speech endpoint must be a URL such as "
                 "https://<name>.cognitiveservices.azure.com: check SPEECH_ENDPOINT or --endpoint"
             )
         probe = dict(self.env)
-        probe["SPEECH_ENDPOINT"] = endpoint or _UNUSED_ENDPOINT
+        probe["SPEECH_ENDPOINT"] = endpoint if speech else _UNUSED_ENDPOINT
         probe["SPEECH_KEY"] = self.key or ""
         has_storage = _storage_configured(self.env)
         if storage and not has_storage:
@@ -303,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(context, str(error), 2)
     except ConfigurationError as error:
         return _fail(context, str(error), 2)
+    except OperationFailed as error:
+        return _fail(context, str(error), 1)
     except SignInError:
         return _fail(
             context,

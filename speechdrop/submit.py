@@ -29,11 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from shared.audio import parse_format
 from shared.documents import Document, build_document
 from shared.errors import InputError, SpeechdropError, SpeechServiceError, TransientError
 from shared.speech import SpeechClient
 from speechdrop import render
-from speechdrop.cli import PROG, Context, UsageError
+from speechdrop.cli import PROG, Context, OperationFailed, UsageError
 
 __all__ = ["JOB_ID", "add_arguments", "job_id", "submit"]
 
@@ -73,8 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_argument(
         "--concatenate",
         action=argparse.BooleanOptionalAction,
-        help="whether the pipeline would join the audio (validated as it would; the CLI "
-        "unpacks the service's files as they are)",
+        help="the pipeline's concatenate flag (default on): it joins a file's audio, and so "
+        "needs a WAV, raw or MP3 format; the CLI checks the file as the pipeline would but "
+        "unpacks the service's files as they are",
     )
     options.add_argument(
         "--words", action=argparse.BooleanOptionalAction, help="word boundary timings"
@@ -203,12 +205,7 @@ def submit(ctx: Context) -> int:
     paths = list(dict.fromkeys(args.files))
     names = [Path(path).name for path in paths]
     if args.wait:
-        clash = next((name for name in names if names.count(name) > 1), None)
-        if clash:
-            raise UsageError(
-                f"two files are named {clash}: their results would share {out_dir / clash}; "
-                "submit them separately"
-            )
+        _check_out_dir(out_dir, names)
     contents = [_read(path) for path in paths]
     metadata = {
         key: _metadata_value(getattr(args, flag))
@@ -223,6 +220,7 @@ def submit(ctx: Context) -> int:
     for path, name, data in zip(paths, names, contents, strict=True):
         try:
             document = build_document(name, data, metadata, settings, catalog)
+            _check_joinable(document)
         except InputError as error:
             problems += 1
             ctx.note(f"{name}: {_input_message(error)}")
@@ -247,11 +245,37 @@ def submit(ctx: Context) -> int:
     return 1 if failed else 0
 
 
+def _check_out_dir(out_dir: Path, names: list[str]) -> None:
+    """Refuse, before anything is submitted, an --out where the results cannot go."""
+    clash = next((name for name in names if names.count(name) > 1), None)
+    if clash:
+        raise UsageError(
+            f"two files are named {clash}: their results would share {out_dir / clash}; "
+            "submit them separately"
+        )
+    for folder in (out_dir, *(out_dir / name for name in names)):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder} exists and is not a folder: choose another --out")
+
+
 def _read(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
         raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
+
+
+def _check_joinable(document: Document) -> None:
+    """The pipeline's rule: it joins the audio of a file unless told not to, and can join
+    only WAV, raw PCM and MP3. Kept here so that a file the CLI accepts, the pipeline does."""
+    audio_format = parse_format(document.options.output_format)
+    if document.options.concatenate and not audio_format.joinable:
+        raise InputError(
+            "metadata",
+            f"speechdrop cannot join audio in {audio_format.name}; choose a riff-, raw- or "
+            "mp3 output format, or pass --no-concatenate.",
+            where="option --format",
+        )
 
 
 def _metadata_value(value: Any) -> str:
@@ -371,18 +395,13 @@ def _wait(
             if timeout is not None and progress.elapsed() + pause > timeout:
                 progress.end()
                 _still_running(ctx, pending)
-                raise _GaveUp(timeout)
+                raise OperationFailed(f"gave up waiting after {timeout:g} s (--timeout)")
             time.sleep(pause)
     except KeyboardInterrupt:
         progress.end()
         _still_running(ctx, pending)
         raise
     progress.end()
-
-
-class _GaveUp(TransientError):
-    def __init__(self, timeout: float) -> None:
-        super().__init__(f"gave up waiting after {timeout:g} s (--timeout)")
 
 
 def _still_running(ctx: Context, pending: list[_Job]) -> None:
@@ -403,8 +422,6 @@ def _fetch(ctx: Context, f: _File, job: _Job, document: dict[str, Any], out_dir:
     folder = out_dir / f.name
     if len(f.jobs) > 1:
         folder = folder / f"part-{job.part + 1:03d}"
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"{folder} exists and is not a folder: choose another --out")
     with tempfile.TemporaryFile(prefix="speechdrop-result-") as spool:
         ctx.speech.download(job.id, url, spool)
         spool.seek(0)

@@ -229,7 +229,15 @@ def test_bad_input_files_submit_nothing(cli, stack):
     assert voiced.code == 1 and "page.ssml: " in voiced.err and "(option --voice)" in voiced.err
     unknown = cli("submit", "good.txt", "--voice", "en-US-NobodyNeural")
     assert unknown.code == 1 and unknown.err.startswith("good.txt: ")
+    opus = cli("submit", "good.txt", "--format", "ogg-24khz-16bit-mono-opus")
+    assert opus.code == 1 and "cannot join audio" in opus.err and "(option --format)" in opus.err
     assert len(cli("--json", "list").json()) == before
+    opus_format = ("--format", "ogg-24khz-16bit-mono-opus")
+    separate = cli("submit", "good.txt", *opus_format, "--no-concatenate")
+    # the CLI lets it through; the emulator (unlike Azure) cannot make Opus and refuses it
+    assert separate.code == 1 and separate.out == ""
+    assert "no job was created" in separate.err
+    assert "the speech service refused the request (HTTP 400" in separate.err
 
     missing = cli("submit", "nowhere.txt")
     assert missing.code == 2 and "nowhere.txt: cannot read it" in missing.err
@@ -242,6 +250,9 @@ def test_usage_errors(cli):
     prefix = cli("submit", "a.txt", "--id-prefix", "-bad")
     assert prefix.code == 2 and "--id-prefix" in prefix.err
     assert cli("list", "--status", "Sleeping").code == 2
+    Path("out").write_text("a file where the results folder would go")
+    blocked = cli("submit", "a.txt", "--wait")
+    assert blocked.code == 2 and "out exists and is not a folder" in blocked.err
     assert cli("--help").code == 0
 
 
