@@ -32,8 +32,9 @@ __all__ = [
     "DeliveredAudio",
     "InputFailure",
     "OutputFolder",
+    "ResultArchive",
+    "ResultItem",
     "output_folder_for",
-    "read_results",
 ]
 
 logger = logging.getLogger(__name__)
@@ -95,35 +96,40 @@ class ResultItem:
     sentences: list[dict[str, Any]] | None
 
 
-def read_results(
-    archive: zipfile.ZipFile, audio_format: AudioFormat, first_input: int
-) -> tuple[list[ResultItem], list[InputFailure]]:
-    """The results of one job, in input order, and the inputs that failed."""
-    summary = json.loads(archive.read("summary.json"))
-    items: list[ResultItem] = []
-    failures: list[InputFailure] = []
-    for offset, result in enumerate(summary.get("results", [])):
-        index = first_input + offset
-        if result.get("status") != "Succeeded":
-            texts = result.get("texts") or [""]
-            message = result.get("errorMessage") or "the service could not synthesize it"
-            failures.append(InputFailure(index, message, str(texts[0])))
-            continue
-        properties = result.get("properties", {})
-        piece = split_piece(audio_format, archive.read(result["audioFileName"]))
-        items.append(
-            ResultItem(
-                index,
-                piece,
-                _boundaries(archive, properties.get("wordBoundaryFileName")),
-                _boundaries(archive, properties.get("sentenceBoundaryFileName")),
-            )
+class ResultArchive:
+    """A job's results.zip: the summary up front, each input's audio read on demand.
+
+    Only one input's audio is in memory at a time, whatever the size of the archive.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, audio_format: AudioFormat) -> None:
+        self._archive = archive
+        self._format = audio_format
+        self.entries: list[dict[str, Any]] = json.loads(archive.read("summary.json")).get(
+            "results", []
         )
-    return items, failures
 
+    def failed_positions(self) -> list[int]:
+        return [i for i, entry in enumerate(self.entries) if entry.get("status") != "Succeeded"]
 
-def _boundaries(archive: zipfile.ZipFile, name: str | None) -> list[dict[str, Any]] | None:
-    return json.loads(archive.read(name)) if name else None
+    def failure(self, position: int, index: int) -> InputFailure:
+        entry = self.entries[position]
+        message = entry.get("errorMessage") or "the service could not synthesize it"
+        return InputFailure(index, message, str((entry.get("texts") or [""])[0]))
+
+    def item(self, position: int, index: int) -> ResultItem:
+        """The audio and timings of the entry at `position`, as input `index` of the file."""
+        entry = self.entries[position]
+        properties = entry.get("properties", {})
+        return ResultItem(
+            index,
+            split_piece(self._format, self._archive.read(entry["audioFileName"])),
+            self._boundaries(properties.get("wordBoundaryFileName")),
+            self._boundaries(properties.get("sentenceBoundaryFileName")),
+        )
+
+    def _boundaries(self, name: str | None) -> list[dict[str, Any]] | None:
+        return json.loads(self._archive.read(name)) if name else None
 
 
 class OutputFolder:
@@ -137,6 +143,7 @@ class OutputFolder:
         self._words: _JsonArraySpool | None = None
         self._sentences: _JsonArraySpool | None = None
         self.audio = DeliveredAudio()
+        self.timings: dict[str, str] = {}
 
     def __enter__(self) -> OutputFolder:
         return self
@@ -153,27 +160,26 @@ class OutputFolder:
     def path(self, name: str) -> str:
         return f"{self.folder}/{name}"
 
-    def add(self, items: Iterable[ResultItem], concatenate: bool) -> None:
-        """Write the audio of `items` (in order) and collect their timings."""
-        for item in items:
-            if concatenate:
-                if self._joined is None:
-                    name = f"audio.{self.format.extension}"
-                    self._joined = _JoinedAudio(self._blob(name), self.format)
-                    self.audio.files.append(name)
-                offset = self._joined.add(item.piece)
-            else:
-                name = f"audio/{item.index + 1:04d}.{self.format.extension}"
-                self._upload_piece(name, item.piece)
+    def add(self, item: ResultItem, concatenate: bool) -> None:
+        """Write the audio of the next input (in order) and collect its timings."""
+        if concatenate:
+            if self._joined is None:
+                name = f"audio.{self.format.extension}"
+                self._joined = _JoinedAudio(self._blob(name), self.format)
                 self.audio.files.append(name)
-                self.audio.duration_ms += item.piece.duration_ms
-                offset = 0.0
-            if item.words is not None:
-                self._words = self._words or _JsonArraySpool()
-                self._words.extend(_shifted(item.words, offset, item.index, concatenate))
-            if item.sentences is not None:
-                self._sentences = self._sentences or _JsonArraySpool()
-                self._sentences.extend(_shifted(item.sentences, offset, item.index, concatenate))
+            offset = self._joined.add(item.piece)
+        else:
+            name = f"audio/{item.index + 1:04d}.{self.format.extension}"
+            self._upload_piece(name, item.piece)
+            self.audio.files.append(name)
+            self.audio.duration_ms += item.piece.duration_ms
+            offset = 0.0
+        if item.words is not None:
+            self._words = self._words or _JsonArraySpool()
+            self._words.extend(_shifted(item.words, offset, item.index, concatenate))
+        if item.sentences is not None:
+            self._sentences = self._sentences or _JsonArraySpool()
+            self._sentences.extend(_shifted(item.sentences, offset, item.index, concatenate))
 
     def finish_audio(self) -> dict[str, str]:
         """Commit the joined audio and upload the timings; returns the timing file names."""
@@ -181,12 +187,11 @@ class OutputFolder:
             self._joined.commit()
             self.audio.duration_ms = self._joined.offset_ms
             self.audio.size_bytes = self._joined.size
-        timings = {}
         for kind, spool in (("words", self._words), ("sentences", self._sentences)):
             if spool is not None:
-                timings[kind] = f"{kind}.json"
+                self.timings[kind] = f"{kind}.json"
                 spool.upload(self._blob(f"{kind}.json"))
-        return timings
+        return self.timings
 
     def write_json(self, name: str, document: dict[str, Any]) -> None:
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()

@@ -21,9 +21,11 @@ States (a record moves only forward; every change is conditional on the ETag it 
 - delivered:  manifest.json written, jobs deleted at the service
 - failed:     error.json and manifest.json written; `error` says why
 
-One step goes back: when a job vanishes at the service before its results were delivered
-(expired, deleted by someone), its part is queued again and the record returns to
-accepted, to be submitted under a new job id (`-r1`, `-r2`), at most a few times.
+Steps back to accepted, to submit again (bounded, see shared.pipeline):
+- a job vanished at the service before its results were delivered (expired, deleted)
+  or failed there: its part is queued under a new job id (`-r1`, `-r2`);
+- some inputs failed inside a succeeded job: a retry part with just those inputs is
+  added (its own job id), and delivery takes them from it.
 """
 
 from __future__ import annotations
@@ -107,6 +109,13 @@ class Part:
     input_count: int
     attempt: int = 0
     status: str = "pending"  # pending, then the service's NotStarted/Running/Succeeded/Failed
+    failed_inputs: int = 0  # failedAudioCount of the finished job
+    retry_of: int | None = None  # a retry part: index of the part whose failed inputs it holds
+    offsets: list[int] | None = None  # a retry part: positions of those inputs in that part
+
+    def input_index(self, position: int) -> int:
+        """The file-wide index of the input at `position` in this part's job."""
+        return self.first_input + (self.offsets[position] if self.offsets else position)
 
 
 @dataclass

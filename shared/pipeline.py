@@ -14,12 +14,15 @@ unexpected error in one file is logged and the tick goes on with the next file.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,9 +33,9 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from shared import documents, reports
-from shared.audio import AudioFormat, parse_format
+from shared.audio import parse_format
 from shared.config import Settings
-from shared.delivery import InputFailure, OutputFolder, output_folder_for, read_results
+from shared.delivery import InputFailure, OutputFolder, ResultArchive, output_folder_for
 from shared.errors import InputError, SpeechServiceError, ThrottledError, TransientError
 from shared.jobs import (
     FileRecord,
@@ -53,6 +56,8 @@ logger = logging.getLogger(__name__)
 DELIVERY_LEASE = timedelta(minutes=10)
 #: How often a part whose job vanished at the service is submitted again.
 MAX_PART_ATTEMPTS = 3
+#: How often a part whose job failed at the service is tried (its inputs too).
+MAX_SYNTHESIS_ATTEMPTS = 2
 _MAX_BACKOFF_S = 15 * 60
 _VOICE_CACHE_S = 3600
 
@@ -238,7 +243,7 @@ class Pipeline:
             if part.status != "pending":
                 continue
             job_id = record.job_id(part)
-            body = document.jobs[part.index].body(
+            body = _job_request(document, part).body(
                 description=f"speechdrop: {record.blob_name}"[:200]
             )
             try:
@@ -368,16 +373,24 @@ class Pipeline:
                 continue
             job = self.speech.get(record.job_id(part))
             if job is None:
-                self._resubmit_part(record, part)
+                self._requeue_part(record, part, "vanished at the service", MAX_PART_ATTEMPTS)
                 return
             if job["status"] != part.status:
                 part.status = job["status"]
+                part.failed_inputs = job.get("properties", {}).get("failedAudioCount", 0) or 0
                 changed = True
             if part.status == "Failed":
-                self._fail_synthesis(record, part, job)
-                report.failed += 1
+                if part.retry_of is None and part.attempt + 1 < MAX_SYNTHESIS_ATTEMPTS:
+                    self._requeue_part(
+                        record, part, "failed at the service", MAX_SYNTHESIS_ATTEMPTS
+                    )
+                else:
+                    self._fail_synthesis(record, part, job)
+                    report.failed += 1
                 return
         if all(part.status == "Succeeded" for part in record.parts):
+            if self._retry_failed_inputs(record, report):
+                return
             record.advance(FileState.DELIVERING)
             self.store.save(record)  # claims the delivery
             self._deliver(record, report)
@@ -388,13 +401,64 @@ class Pipeline:
         if changed:
             self.store.save(record)
 
+    def _retry_failed_inputs(self, record: FileRecord, report: TickReport) -> bool:
+        """Inputs that failed inside succeeded jobs get one more try, on their own.
+
+        Each part with failed inputs gets a retry part holding just those inputs. When a
+        retry part's inputs fail again, the file fails, naming them. Returns True when the
+        record was requeued or failed (nothing to deliver yet).
+        """
+        retries = {p.retry_of: p for p in record.parts if p.retry_of is not None}
+        gave_up: list[InputFailure] = []
+        new_retries: list[Part] = []
+        for part in record.parts:
+            if part.retry_of is not None or not part.failed_inputs:
+                continue
+            retry = retries.get(part.index)
+            if retry is None:
+                with self._open_results(record, part) as (archive, _):
+                    positions = archive.failed_positions()
+                new_retries.append(
+                    Part(
+                        index=len(record.parts) + len(new_retries),
+                        first_input=part.first_input,
+                        input_count=len(positions),
+                        retry_of=part.index,
+                        offsets=positions,
+                    )
+                )
+            elif retry.failed_inputs:
+                with self._open_results(record, retry) as (archive, _):
+                    gave_up += [
+                        archive.failure(position, retry.input_index(position))
+                        for position in archive.failed_positions()
+                    ]
+        if gave_up:
+            self._fail_inputs(record, gave_up)
+            report.failed += 1
+            return True
+        if new_retries:
+            logger.warning(
+                "poll: %s: %d input(s) failed; submitting them again on their own",
+                record.blob_name,
+                sum(part.input_count for part in new_retries),
+            )
+            record.parts += new_retries
+            record.state = FileState.ACCEPTED  # back to the queue, for the retry parts only
+            record.next_attempt_at = None
+            self.store.save(record)
+            return True
+        return False
+
     def _fail_synthesis(self, record: FileRecord, part: Part, job: dict[str, Any]) -> None:
-        """A job failed: name the inputs that failed when its results say which."""
+        """A job failed for good: name the inputs that failed when its results say which."""
         failures: list[InputFailure] = []
         if job.get("outputs", {}).get("result"):
-            audio_format = parse_format(record.options["output_format"])
-            with self._result_archive(record, part, job) as archive:
-                failures = read_results(archive, audio_format, part.first_input)[1]
+            with self._open_results(record, part) as (archive, _):
+                failures = [
+                    archive.failure(position, part.input_index(position))
+                    for position in archive.failed_positions()
+                ]
         if failures:
             self._fail_inputs(record, failures)
             return
@@ -416,21 +480,23 @@ class Pipeline:
             f"input {failures[0].index + 1}",
         )
 
-    def _resubmit_part(self, record: FileRecord, part: Part) -> None:
-        """A job vanished at the service before delivery: submit it again, or give up."""
-        if part.attempt + 1 >= MAX_PART_ATTEMPTS:
+    def _requeue_part(self, record: FileRecord, part: Part, why: str, max_attempts: int) -> None:
+        """Submit a part's job again under a new id (`-rN`), or give up after max_attempts."""
+        if part.attempt + 1 >= max_attempts:
             self._finish_failed(
                 record,
                 "lost",
-                "The speech service lost the job before its results were delivered, "
-                f"{MAX_PART_ATTEMPTS} times. Upload the file again to retry.",
+                f"The speech service job {why} before its results were delivered, "
+                f"{max_attempts} times. Upload the file again to retry.",
                 f"job {part.index + 1} of {len(record.parts)}",
             )
             return
-        logger.warning("poll: %s vanished at the service; submitting it again", record.job_id(part))
+        logger.warning("poll: %s %s; submitting it again", record.job_id(part), why)
+        self._delete_job(record, part)
         part.attempt += 1
         part.status = "pending"
-        record.state = FileState.ACCEPTED  # back to the queue: the only backward step
+        part.failed_inputs = 0
+        record.state = FileState.ACCEPTED  # back to the queue
         record.next_attempt_at = None
         self.store.save(record)
 
@@ -447,39 +513,19 @@ class Pipeline:
             )
             report.failed += 1
             return
-        jobs = {}
-        for part in record.parts:
-            job = self.speech.get(record.job_id(part))
-            if job is None:
-                self._resubmit_part(record, part)
-                return
-            jobs[part.index] = job
-        audio_format = parse_format(record.options["output_format"])
-        failures = self._failed_inputs(record, jobs, audio_format)
-        if failures:
-            self._fail_inputs(record, failures)
-            report.failed += 1
+        try:
+            folder, billable = self._write_results(record)
+        except _JobVanished as vanished:
+            self._requeue_part(record, vanished.part, "vanished at the service", MAX_PART_ATTEMPTS)
             return
-        with OutputFolder(
-            self._output, output_folder_for(record.blob_name), record.options["output_format"]
-        ) as folder:
-            for part in record.parts:
-                with self._result_archive(record, part, jobs[part.index]) as archive:
-                    items, _ = read_results(archive, folder.format, part.first_input)
-                    folder.add(items, record.options["concatenate"])
-            timings = folder.finish_audio()
-        record.outputs = {
-            "folder": folder.folder,
-            "audio": folder.audio.files,
-            **timings,
-            "manifest": "manifest.json",
-        }
+        timings = folder.timings
+        record.outputs = {"folder": folder.folder, **_audio_outputs(folder.audio.files), **timings}
+        record.outputs["manifest"] = "manifest.json"
         audio = {
             "files": folder.audio.files,
             "durationMs": round(folder.audio.duration_ms),
             "sizeBytes": folder.audio.size_bytes,
         }
-        billable = sum(_billable_characters(job) for job in jobs.values())
         record.stamp("written")
         folder.write_json(
             "manifest.json",
@@ -502,6 +548,44 @@ class Pipeline:
             folder.audio.duration_ms / 1000,
         )
 
+    def _write_results(self, record: FileRecord) -> tuple[OutputFolder, int]:
+        """Audio and timings of every input, in order, into the output folder.
+
+        Inputs that failed in a part and succeeded in its retry part are taken from the
+        retry. Returns the folder and the billable characters of all jobs.
+        """
+        retries = {p.retry_of: p for p in record.parts if p.retry_of is not None}
+        concatenate = record.options["concatenate"]
+        billable = 0
+        with OutputFolder(
+            self._output, output_folder_for(record.blob_name), record.options["output_format"]
+        ) as folder:
+            for part in record.parts:
+                if part.retry_of is not None:
+                    continue
+                retry = retries.get(part.index)
+                with ExitStack() as archives:
+                    main, job = archives.enter_context(self._open_results(record, part))
+                    billable += _billable_characters(job)
+                    patch, patch_positions = None, {}
+                    if retry is not None:
+                        patch, retry_job = archives.enter_context(self._open_results(record, retry))
+                        billable += _billable_characters(retry_job)
+                        patch_positions = {offset: i for i, offset in enumerate(retry.offsets)}
+                    if len(main.entries) != part.input_count:
+                        raise TransientError(
+                            f"job {record.job_id(part)} returned {len(main.entries)} results "
+                            f"for {part.input_count} inputs"
+                        )
+                    for position, entry in enumerate(main.entries):
+                        index = part.input_index(position)
+                        if entry.get("status") == "Succeeded":
+                            folder.add(main.item(position, index), concatenate)
+                        else:
+                            folder.add(patch.item(patch_positions[position], index), concatenate)
+            folder.finish_audio()
+        return folder, billable
+
     def _input_superseded(self, record: FileRecord) -> bool:
         try:
             current = self._input.get_blob_client(record.blob_name).get_blob_properties().etag
@@ -509,38 +593,42 @@ class Pipeline:
             return False  # deleted inputs are still delivered
         return current != record.blob_etag
 
-    def _failed_inputs(
-        self, record: FileRecord, jobs: dict[int, dict[str, Any]], audio_format: AudioFormat
-    ) -> list[InputFailure]:
-        failures: list[InputFailure] = []
-        for part in record.parts:
-            if jobs[part.index].get("properties", {}).get("failedAudioCount", 0):
-                with self._result_archive(record, part, jobs[part.index]) as archive:
-                    failures += read_results(archive, audio_format, part.first_input)[1]
-        return failures
-
-    @staticmethod
-    def _archive_spool() -> Any:
-        return tempfile.TemporaryFile(prefix="speechdrop-result-")
-
-    def _result_archive(self, record: FileRecord, part: Part, job: dict[str, Any]) -> Any:
-        spool = self._archive_spool()
+    @contextmanager
+    def _open_results(
+        self, record: FileRecord, part: Part
+    ) -> Iterator[tuple[ResultArchive, dict[str, Any]]]:
+        """Download a part's results.zip (with a fresh link) into a temporary file."""
+        job_id = record.job_id(part)
+        job = self.speech.get(job_id)
+        if job is None:
+            raise _JobVanished(part)
         url = job.get("outputs", {}).get("result")
         if not url:
-            spool.close()
-            raise TransientError(f"job {record.job_id(part)} has no result link yet")
-        try:
-            self.speech.download(record.job_id(part), url, spool)
+            raise TransientError(f"job {job_id} has no result link yet")
+        audio_format = parse_format(record.options["output_format"])
+        with tempfile.TemporaryFile(prefix="speechdrop-result-") as spool:
+            try:
+                self.speech.download(job_id, url, spool)
+            except SpeechServiceError as error:
+                if error.code == "ResultUnavailable":
+                    raise _JobVanished(part) from None
+                raise
             spool.seek(0)
-            return _ClosingZip(spool)
-        except BaseException:
-            spool.close()
-            raise
+            with zipfile.ZipFile(spool) as archive:
+                yield ResultArchive(archive, audio_format), job
 
     def _delete_jobs(self, record: FileRecord) -> None:
         for part in record.parts:
-            if part.status != "pending":
-                self.speech.delete(record.job_id(part))
+            self._delete_job(record, part)
+
+    def _delete_job(self, record: FileRecord, part: Part) -> None:
+        if part.status == "pending":
+            return
+        try:
+            self.speech.delete(record.job_id(part))
+        except SpeechServiceError as error:
+            # e.g. a job still running cannot be deleted; it expires after SERVICE_TTL_HOURS
+            logger.warning("cleanup: %s not deleted (%s)", record.job_id(part), error.code)
 
     # -- failure -------------------------------------------------------------------------
 
@@ -593,16 +681,29 @@ class _BlobChanged(Exception):
     """The input blob changed or vanished between reading its properties and its content."""
 
 
-class _ClosingZip(zipfile.ZipFile):
-    """A ZipFile that also closes the spool file it reads from."""
+class _JobVanished(Exception):
+    """A job the record knows is gone at the service (deleted or expired)."""
 
-    def __init__(self, spool: Any) -> None:
-        super().__init__(spool)
-        self._spool = spool
+    def __init__(self, part: Part) -> None:
+        super().__init__(f"job part {part.index} vanished")
+        self.part = part
 
-    def close(self) -> None:
-        super().close()
-        self._spool.close()
+
+def _job_request(document: documents.Document, part: Part) -> documents.JobRequest:
+    """The job body of a part: a job of the document, or a retry part's share of one."""
+    if part.retry_of is None:
+        return document.jobs[part.index]
+    original = document.jobs[part.retry_of]
+    return dataclasses.replace(
+        original, inputs=tuple(original.inputs[offset] for offset in part.offsets)
+    )
+
+
+def _audio_outputs(files: list[str]) -> dict[str, Any]:
+    """Audio paths for the record (a table property holds at most 64 KiB)."""
+    if len(files) <= 10:
+        return {"audio": files}
+    return {"audio": [files[0], "..."], "audioFiles": len(files)}
 
 
 def _new_record(name: str, etag: str, document: documents.Document) -> FileRecord:

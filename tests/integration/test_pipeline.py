@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import wave
 from contextlib import closing
 
@@ -192,3 +193,30 @@ def test_status_endpoint_never_shows_urls(make_app):
     assert code == 200 and status["outputs"]["manifest"] == "manifest.json"
     assert "http" not in str(status) and "sig=" not in str(status)
     assert app.runner.get("jobs/never-seen.txt")[0] == 404
+
+
+def test_failed_inputs_are_retried_on_their_own(make_app, stack):
+    app = make_app()
+    text = "".join(f"Paragraph number {n} has a few words to say.\n" for n in range(1, 13))
+    stack.faults(fail_input=0.5)
+    app.drop("retry.txt", text.encode(), outputformat="riff-16khz-16bit-mono-pcm")
+    app.runner.deliver_new_events()
+    for _ in range(120):  # until the first job finished and its failed inputs were requeued
+        app.runner.tick()
+        status = app.runner.get("jobs/retry.txt")[1]
+        if status["progress"]["jobs"] > 1 or status["state"] in ("delivered", "failed"):
+            break
+        time.sleep(0.25)
+    stack.faults(fail_input=0)
+
+    status = app.runner.run_until_settled(["retry.txt"], interval=0.5, timeout=120)["retry.txt"]
+
+    assert status["state"] == "delivered"
+    manifest = app.output_json("retry.txt/manifest.json")
+    assert len(manifest["jobs"]) == 2, "one job, then one retry job for its failed inputs"
+    assert manifest["inputs"] == 12
+    words = app.output_json("retry.txt/words.json")
+    numbers = [w["Text"] for w in words if w["Text"].isdigit()]
+    assert numbers == [str(n) for n in range(1, 13)]
+    audio = app.output.download_blob("retry.txt/audio.wav").readall()
+    assert manifest["audio"]["durationMs"] == pytest.approx(_wav_duration_ms(audio), abs=2)
