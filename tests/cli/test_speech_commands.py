@@ -311,3 +311,17 @@ def test_without_a_key_signs_in_with_entra_id(cli, speech_env, fail):
     else:
         assert result.code == 0 and "de-DE" in result.out
         assert FakeToken.token not in result.out + result.err
+
+
+def test_a_failed_job_is_reported(cli, stack):
+    Path("doomed.txt").write_text("This one fails at the service.")
+    stack.faults(fail_job=1.0)
+    try:
+        result = cli("submit", "doomed.txt", "--wait", "--interval", "0.2")
+    finally:
+        stack.faults(fail_job=0)
+    assert result.code == 1
+    job_id = result.out.splitlines()[0]
+    assert "doomed.txt: Failed: " in result.out
+    shown = cli("get", job_id)
+    assert shown.code == 0 and "Failed" in shown.out and "error" in shown.out
