@@ -8,10 +8,12 @@ a file can be wrong ends in `InputError(code, message, where)`; codes:
     size       file over MAX_FILE_BYTES, a "word" over MAX_INPUT_CHARS, or one input that
                cannot fit a job body of MAX_JOB_PAYLOAD_BYTES
     encoding   not UTF-8 / UTF-16 with BOM, or control characters (see shared.text_split)
-    metadata   an unknown blob metadata key or a bad value; voice/rate/pitch/style on SSML
+    metadata   an unknown blob metadata key or a bad value; voice/rate/pitch/style on SSML;
+               concatenate on with an output format speechdrop cannot join (Ogg, WebM, ...)
     ssml       malformed or hostile SSML, or SSML the service would refuse (see shared.ssml)
     voice      a voice name that is not an Azure voice name, or that the catalog does not know
-    job        a JSON job document with a wrong, unknown or forbidden field
+    job        a JSON job document with a wrong, unknown or forbidden field (also a format
+               that cannot be joined when the document itself asks for concatenation)
 
 Kinds (by extension, case-insensitive):
 
@@ -57,6 +59,7 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from shared import text_split
+from shared.audio import parse_format
 from shared.config import Settings
 from shared.errors import InputError
 from shared.ssml import (
@@ -179,6 +182,10 @@ class VoiceCatalog(Protocol):
 
 # --- options ------------------------------------------------------------------------------
 
+#: What a file may consist of and still have nothing to say: whitespace and invisible
+#: format characters (zero-width space/joiners, word joiner, soft hyphen, ...).
+_INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f]+")
+
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -284,8 +291,8 @@ def build_document(
     if not data:
         raise InputError("empty", "The file is empty.")
     text = text_split.decode(data)
-    if not text.strip():
-        raise InputError("empty", "The file holds only whitespace.")
+    if not _INVISIBLE.sub("", text):
+        raise InputError("empty", "The file holds only whitespace; add the text to speak.")
     checker = _VoiceChecker(voices)
     if kind == "text":
         options = parse_options(metadata, settings)
@@ -318,8 +325,14 @@ def build_document(
 
 
 def _document(
-    kind: str, options: SynthesisOptions, jobs: Sequence[JobRequest], description: str | None = None
+    kind: str,
+    options: SynthesisOptions,
+    jobs: Sequence[JobRequest],
+    description: str | None = None,
+    *,
+    json_fields: Mapping[str, object] | None = None,
 ) -> Document:
+    _check_joinable(options, json_fields or {})
     return Document(
         kind=kind,
         options=options,
@@ -327,6 +340,32 @@ def _document(
         input_count=sum(len(job.inputs) for job in jobs),
         characters=sum(item.characters for job in jobs for item in job.inputs),
         description=description,
+    )
+
+
+def _check_joinable(options: SynthesisOptions, json_fields: Mapping[str, object]) -> None:
+    """speechdrop joins the audio itself: refuse concatenation of formats it cannot join."""
+    if not options.concatenate or parse_format(options.output_format).joinable:
+        return
+    if "outputFormat" in json_fields or "concatenateResult" in json_fields:
+        code = "job"
+        where = (
+            "properties.outputFormat"
+            if "outputFormat" in json_fields
+            else ("properties.concatenateResult")
+        )
+        switch = "set properties.concatenateResult to false"
+    else:
+        code, where, switch = (
+            "metadata",
+            "metadata key 'outputformat'",
+            ("set the metadata key concatenate=false"),
+        )
+    raise InputError(
+        code,
+        f"speechdrop cannot join audio in {options.output_format}; choose a riff-, raw- or "
+        f"mp3 output format, or {switch} to get one audio file per input.",
+        where,
     )
 
 
@@ -507,8 +546,14 @@ def _load_job(text: str) -> object:
     except _DuplicateKey as exc:
         raise InputError("job", f"The key {exc.args[0]!r} appears twice in one object.") from None
     except RecursionError:
-        raise InputError("job", "The job document is nested too deeply.") from None
+        raise InputError(
+            "job", "The job document is nested too deeply: use the flat shape shown in README."
+        ) from None
     except ValueError as exc:  # NaN/Infinity, integers too long to convert
+        if "integer string conversion" in str(exc):
+            raise InputError(
+                "job", "The job document has a number with thousands of digits; remove it."
+            ) from None
         raise InputError("job", f"The job document has an invalid value: {exc}.") from None
 
 
@@ -635,7 +680,7 @@ def _build_job(
         synthesis_config = checked
         options = replace(options, voice=_first_voice(inputs[0].content))
     jobs = _pack(str(kind), inputs, synthesis_config, _properties(options, settings, ttl), settings)
-    return _document("job", options, jobs, description)
+    return _document("job", options, jobs, description, json_fields=props)
 
 
 def _style_degree(value: object, path: str) -> object:

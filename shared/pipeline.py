@@ -73,6 +73,7 @@ class TickReport:
     deferred: int = 0
     errors: int = 0
     conflicts: int = 0
+    listed: int = 0
     details: list[str] = field(default_factory=list)
 
 
@@ -113,6 +114,7 @@ class Pipeline:
         self.store = store
         self.speech = speech
         self.voices = _VoiceCatalog(speech)
+        self._list_pages = 1  # pages the last job list took: what listing costs
         self._input = blobs.get_container_client(settings.input_container)
         self._output = blobs.get_container_client(settings.output_container)
 
@@ -295,14 +297,18 @@ class Pipeline:
     def tick(self) -> TickReport:
         """Move every active file one step forward."""
         report = TickReport()
+        records = []
         for file_id in self.store.active_ids():
             report.active += 1
             record = self.store.get(file_id)
             if record is None or record.state.is_final:
                 self.store.retire_marker(file_id)
-                continue
+            else:
+                records.append(record)
+        listed = self._list_jobs_if_cheaper(records, report)
+        for record in records:
             try:
-                self._step(record, report)
+                self._step(record, report, listed)
             except StaleRecordError:
                 report.conflicts += 1
             except TransientError as error:
@@ -315,7 +321,39 @@ class Pipeline:
             logger.info("tick: %s", {k: v for k, v in asdict(report).items() if k != "details"})
         return report
 
-    def _step(self, record: FileRecord, report: TickReport) -> None:
+    def _list_jobs_if_cheaper(
+        self, records: list[FileRecord], report: TickReport
+    ) -> dict[str, dict[str, Any]] | None:
+        """One pass over the service's job list, when that costs fewer requests than a GET
+        per job to watch (the list gives 100 jobs a page). None: use GETs.
+
+        Jobs missing from the list (created or deleted while it was read) are looked up
+        with a GET, so a stale or partial list costs requests, never correctness.
+        """
+        watched = sum(
+            len(record.parts)
+            for record in records
+            if record.state in (FileState.SUBMITTED, FileState.RUNNING, FileState.DELIVERING)
+        )
+        if watched <= self._list_pages:
+            return None
+        try:
+            listed = {job["id"]: job for job in self.speech.list()}
+        except TransientError as error:
+            logger.warning("tick: job list unavailable (%s); polling one by one", error)
+            return None
+        self._list_pages = max(1, -(-len(listed) // 100))
+        report.listed = len(listed)
+        return listed
+
+    def _job(self, job_id: str, listed: dict[str, dict[str, Any]] | None) -> dict[str, Any] | None:
+        if listed is not None and job_id in listed:
+            return listed[job_id]
+        return self.speech.get(job_id)
+
+    def _step(
+        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+    ) -> None:
         now = utcnow()
         if record.state is FileState.ACCEPTED:
             if record.next_attempt_at and datetime.fromisoformat(record.next_attempt_at) > now:
@@ -350,13 +388,13 @@ class Pipeline:
             report.failed += 1
             return
         if record.state in (FileState.SUBMITTED, FileState.RUNNING):
-            self._poll(record, report)
+            self._poll(record, report, listed)
         elif record.state is FileState.DELIVERING:
             started = datetime.fromisoformat(record.times["delivering"])
             if now - started > DELIVERY_LEASE:
                 record.stamp("delivering")
                 self.store.save(record)  # take over the lease
-                self._deliver(record, report)
+                self._deliver(record, report, listed)
 
     def _metadata(self, record: FileRecord) -> dict[str, str]:
         properties = self._input.get_blob_client(record.blob_name).get_blob_properties()
@@ -366,12 +404,14 @@ class Pipeline:
         accepted = datetime.fromisoformat(record.times["accepted"])
         return now - accepted > timedelta(minutes=self.settings.job_timeout_minutes)
 
-    def _poll(self, record: FileRecord, report: TickReport) -> None:
+    def _poll(
+        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+    ) -> None:
         changed = False
         for part in record.parts:
             if part.status in ("Succeeded", "Failed"):
                 continue
-            job = self.speech.get(record.job_id(part))
+            job = self._job(record.job_id(part), listed)
             if job is None:
                 self._requeue_part(record, part, "vanished at the service", MAX_PART_ATTEMPTS)
                 return
@@ -385,15 +425,15 @@ class Pipeline:
                         record, part, "failed at the service", MAX_SYNTHESIS_ATTEMPTS
                     )
                 else:
-                    self._fail_synthesis(record, part, job)
+                    self._fail_synthesis(record, part, job, listed)
                     report.failed += 1
                 return
         if all(part.status == "Succeeded" for part in record.parts):
-            if self._retry_failed_inputs(record, report):
+            if self._retry_failed_inputs(record, report, listed):
                 return
             record.advance(FileState.DELIVERING)
             self.store.save(record)  # claims the delivery
-            self._deliver(record, report)
+            self._deliver(record, report, listed)
             return
         if record.state is FileState.SUBMITTED and any(p.status == "Running" for p in record.parts):
             record.advance(FileState.RUNNING)
@@ -401,7 +441,9 @@ class Pipeline:
         if changed:
             self.store.save(record)
 
-    def _retry_failed_inputs(self, record: FileRecord, report: TickReport) -> bool:
+    def _retry_failed_inputs(
+        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+    ) -> bool:
         """Inputs that failed inside succeeded jobs get one more try, on their own.
 
         Each part with failed inputs gets a retry part holding just those inputs. When a
@@ -416,7 +458,7 @@ class Pipeline:
                 continue
             retry = retries.get(part.index)
             if retry is None:
-                with self._open_results(record, part) as (archive, _):
+                with self._open_results(record, part, listed) as (archive, _):
                     positions = archive.failed_positions()
                 new_retries.append(
                     Part(
@@ -428,7 +470,7 @@ class Pipeline:
                     )
                 )
             elif retry.failed_inputs:
-                with self._open_results(record, retry) as (archive, _):
+                with self._open_results(record, retry, listed) as (archive, _):
                     gave_up += [
                         archive.failure(position, retry.input_index(position))
                         for position in archive.failed_positions()
@@ -450,11 +492,17 @@ class Pipeline:
             return True
         return False
 
-    def _fail_synthesis(self, record: FileRecord, part: Part, job: dict[str, Any]) -> None:
+    def _fail_synthesis(
+        self,
+        record: FileRecord,
+        part: Part,
+        job: dict[str, Any],
+        listed: dict[str, dict[str, Any]] | None,
+    ) -> None:
         """A job failed for good: name the inputs that failed when its results say which."""
         failures: list[InputFailure] = []
         if job.get("outputs", {}).get("result"):
-            with self._open_results(record, part) as (archive, _):
+            with self._open_results(record, part, listed) as (archive, _):
                 failures = [
                     archive.failure(position, part.input_index(position))
                     for position in archive.failed_positions()
@@ -502,7 +550,9 @@ class Pipeline:
 
     # -- deliver -------------------------------------------------------------------------
 
-    def _deliver(self, record: FileRecord, report: TickReport) -> None:
+    def _deliver(
+        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+    ) -> None:
         if self._input_superseded(record):
             self._finish_failed(
                 record,
@@ -514,7 +564,7 @@ class Pipeline:
             report.failed += 1
             return
         try:
-            folder, billable = self._write_results(record)
+            folder, billable = self._write_results(record, listed)
         except _JobVanished as vanished:
             self._requeue_part(record, vanished.part, "vanished at the service", MAX_PART_ATTEMPTS)
             return
@@ -548,7 +598,9 @@ class Pipeline:
             folder.audio.duration_ms / 1000,
         )
 
-    def _write_results(self, record: FileRecord) -> tuple[OutputFolder, int]:
+    def _write_results(
+        self, record: FileRecord, listed: dict[str, dict[str, Any]] | None
+    ) -> tuple[OutputFolder, int]:
         """Audio and timings of every input, in order, into the output folder.
 
         Inputs that failed in a part and succeeded in its retry part are taken from the
@@ -565,11 +617,13 @@ class Pipeline:
                     continue
                 retry = retries.get(part.index)
                 with ExitStack() as archives:
-                    main, job = archives.enter_context(self._open_results(record, part))
+                    main, job = archives.enter_context(self._open_results(record, part, listed))
                     billable += _billable_characters(job)
                     patch, patch_positions = None, {}
                     if retry is not None:
-                        patch, retry_job = archives.enter_context(self._open_results(record, retry))
+                        patch, retry_job = archives.enter_context(
+                            self._open_results(record, retry, listed)
+                        )
                         billable += _billable_characters(retry_job)
                         patch_positions = {offset: i for i, offset in enumerate(retry.offsets)}
                     if len(main.entries) != part.input_count:
@@ -595,24 +649,32 @@ class Pipeline:
 
     @contextmanager
     def _open_results(
-        self, record: FileRecord, part: Part
+        self, record: FileRecord, part: Part, listed: dict[str, dict[str, Any]] | None
     ) -> Iterator[tuple[ResultArchive, dict[str, Any]]]:
-        """Download a part's results.zip (with a fresh link) into a temporary file."""
+        """Download a part's results.zip into a temporary file and open it.
+
+        The result link comes from this tick's job list when there is one; if that link
+        has expired meanwhile, a fresh one is fetched once before the job counts as gone.
+        """
         job_id = record.job_id(part)
-        job = self.speech.get(job_id)
-        if job is None:
-            raise _JobVanished(part)
-        url = job.get("outputs", {}).get("result")
-        if not url:
-            raise TransientError(f"job {job_id} has no result link yet")
         audio_format = parse_format(record.options["output_format"])
         with tempfile.TemporaryFile(prefix="speechdrop-result-") as spool:
-            try:
-                self.speech.download(job_id, url, spool)
-            except SpeechServiceError as error:
-                if error.code == "ResultUnavailable":
-                    raise _JobVanished(part) from None
-                raise
+            job = self._job(job_id, listed)
+            may_refresh = listed is not None and job_id in listed
+            while True:
+                if job is None:
+                    raise _JobVanished(part)
+                url = job.get("outputs", {}).get("result")
+                if not url:
+                    raise TransientError(f"job {job_id} has no result link yet")
+                try:
+                    self.speech.download(job_id, url, spool)
+                    break
+                except SpeechServiceError:  # the link expired, or the job is gone
+                    if not may_refresh:
+                        raise _JobVanished(part) from None
+                    may_refresh = False
+                    job = self.speech.get(job_id)
             spool.seek(0)
             with zipfile.ZipFile(spool) as archive:
                 yield ResultArchive(archive, audio_format), job

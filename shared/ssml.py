@@ -8,7 +8,9 @@ Hostile XML never gets far: any DOCTYPE or markup declaration (``<!DOCTYPE``,
 ``<!ENTITY``, ...) anywhere in the text is refused before parsing, and the parser is
 defusedxml's (DTDs, entity declarations and external references forbidden) as a second
 line of defence. Only the five predefined entities and character references resolve.
-Nothing is fetched.
+Elements and attributes must be in the SSML namespace or one of the Azure extension
+namespaces (``mstts``, EmotionML): XInclude and any other foreign markup is refused, so
+nothing in a document can ask anyone to fetch or include anything. Nothing is fetched.
 
 Each document must have the root ``speak`` in the namespace
 ``http://www.w3.org/2001/10/synthesis`` with ``version="1.0"`` and ``xml:lang``, at least
@@ -49,7 +51,17 @@ __all__ = [
 SSML_NAMESPACE = "http://www.w3.org/2001/10/synthesis"
 _SPEAK = f"{{{SSML_NAMESPACE}}}speak"
 _VOICE = f"{{{SSML_NAMESPACE}}}voice"
-_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
+_LANG = f"{{{_XML_NAMESPACE}}}lang"
+#: Namespaces whose elements and attributes may appear inside a <speak> document.
+_ALLOWED_NAMESPACES = frozenset(
+    {
+        SSML_NAMESPACE,
+        "http://www.w3.org/2001/mstts",
+        "https://www.w3.org/2001/mstts",
+        "http://www.w3.org/2009/10/emotionml",
+    }
+)
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"<\?xml(?=[\s?])[^>]*\?>")
@@ -160,6 +172,8 @@ class _Target:
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         self.depth += 1
+        if self.depth > 2:
+            self._check_namespaces(tag, attrs)
         if self.depth == 2:
             self._check_root(tag, attrs)
             assert self.expat is not None
@@ -174,6 +188,23 @@ class _Target:
                     self._where(),
                 )
             self._voices.append((name, self.expat.CurrentLineNumber - 1))  # type: ignore[union-attr]
+
+    def _check_namespaces(self, tag: str, attrs: dict[str, str]) -> None:
+        """Only SSML and its Azure extensions: no XInclude, no foreign markup."""
+        for name in (tag, *attrs):
+            namespace, _, local = name[1:].rpartition("}") if name[:1] == "{" else ("", "", name)
+            if name is not tag and namespace in ("", _XML_NAMESPACE):
+                continue  # plain attributes and xml:lang / xml:space / ...
+            if namespace in _ALLOWED_NAMESPACES:
+                continue
+            what = f"<{local}>" if name is tag else f"the attribute {local}"
+            hint = " (XInclude)" if "xinclude" in namespace.lower() else ""
+            raise InputError(
+                "ssml",
+                f"{what} is not SSML{hint}: only elements of the SSML namespace and Azure's "
+                "mstts extensions are allowed. Remove it; nothing is included or fetched.",
+                self._where(),
+            )
 
     def _check_root(self, tag: str, attrs: dict[str, str]) -> None:
         where = self._where()
