@@ -85,8 +85,10 @@ def test_plain_text_inputs_are_kept_verbatim_unless_too_long() -> None:
 
 
 def test_ssml_job() -> None:
-    document = build(job(inputKind="SSML", inputs=[{"content": SPEAK}], synthesisConfig={}),
-                     {"outputformat": "ogg-24khz-16bit-mono-opus", "concatenate": "false"})  # fmt: skip
+    metadata = {"outputformat": "ogg-24khz-16bit-mono-opus", "concatenate": "false"}
+    document = build(
+        job(inputKind="SSML", inputs=[{"content": SPEAK}], synthesisConfig={}), metadata
+    )
     (request,) = document.jobs
     assert request.input_kind == "SSML"
     assert request.inputs[0].content == SPEAK
