@@ -91,7 +91,7 @@ class StorageConnection:
 class Settings:
     """Everything the app is configured with. Defaults suit a real deployment."""
 
-    storage: StorageConnection
+    storage: StorageConnection | None
     speech_endpoint: str
     speech_key: str | None = None
     input_container: str = "input"
@@ -108,16 +108,32 @@ class Settings:
     service_ttl_hours: int = 48
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        need_speech: bool = True,
+        need_storage: bool = True,
+    ) -> Settings:
+        """Settings from `env` (default: the process environment).
+
+        Tools that use only one side (the CLI's `jobs` needs no Speech, `voices` no
+        Storage) pass `need_speech` / `need_storage` False; the side not needed is then
+        read if present and left empty (`speech_endpoint == ""`, `storage is None`)
+        otherwise.
+        """
         env = os.environ if env is None else env
         endpoint = env.get("SPEECH_ENDPOINT", "").strip().rstrip("/")
-        if not endpoint.startswith(("https://", "http://")):
+        if (need_speech or endpoint) and not endpoint.startswith(("https://", "http://")):
             raise ConfigurationError(
                 "Set SPEECH_ENDPOINT to the Speech resource endpoint, e.g. "
                 "https://<name>.cognitiveservices.azure.com (or the local emulator's URL)."
             )
+        storage = None
+        if need_storage or _storage_configured(env):
+            storage = StorageConnection.from_env(env)
         settings = cls(
-            storage=StorageConnection.from_env(env),
+            storage=storage,
             speech_endpoint=endpoint,
             speech_key=env.get("SPEECH_KEY", "").strip() or None,
             **_optional_settings(env),
@@ -160,6 +176,10 @@ _STR_SETTINGS = {
     "DEFAULT_VOICE": "default_voice",
     "DEFAULT_OUTPUT_FORMAT": "default_output_format",
 }
+
+
+def _storage_configured(env: Mapping[str, str], name: str = STORAGE_CONNECTION) -> bool:
+    return any(key == name or key.startswith(f"{name}__") for key, value in env.items() if value)
 
 
 def _optional_settings(env: Mapping[str, str]) -> dict[str, object]:

@@ -19,7 +19,6 @@ import functools
 import logging
 import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -34,9 +33,15 @@ from azure.storage.blob import BlobServiceClient
 
 from shared import documents, reports
 from shared.audio import parse_format
-from shared.config import Settings
+from shared.config import STORAGE_CONNECTION, Settings
 from shared.delivery import InputFailure, OutputFolder, ResultArchive, output_folder_for
-from shared.errors import InputError, SpeechServiceError, ThrottledError, TransientError
+from shared.errors import (
+    ConfigurationError,
+    InputError,
+    SpeechServiceError,
+    ThrottledError,
+    TransientError,
+)
 from shared.jobs import (
     FileRecord,
     FileState,
@@ -46,7 +51,7 @@ from shared.jobs import (
     file_id_for,
     utcnow,
 )
-from shared.speech import SpeechClient
+from shared.speech import ServiceVoices, SpeechClient
 
 __all__ = ["Pipeline", "TickReport", "accept", "tick", "default_pipeline", "reset_default"]
 
@@ -59,7 +64,6 @@ MAX_PART_ATTEMPTS = 3
 #: How often a part whose job failed at the service is tried (its inputs too).
 MAX_SYNTHESIS_ATTEMPTS = 2
 _MAX_BACKOFF_S = 15 * 60
-_VOICE_CACHE_S = 3600
 
 
 @dataclass
@@ -77,28 +81,6 @@ class TickReport:
     details: list[str] = field(default_factory=list)
 
 
-class _VoiceCatalog:
-    """The service's voice list, cached; `None` answers when it cannot be had."""
-
-    def __init__(self, speech: SpeechClient) -> None:
-        self._speech = speech
-        self._names: frozenset[str] | None = None
-        self._loaded_at = 0.0
-        self._lock = threading.Lock()
-
-    def is_known(self, voice: str) -> bool | None:
-        with self._lock:
-            if self._names is None or time.monotonic() - self._loaded_at > _VOICE_CACHE_S:
-                try:
-                    voices = self._speech.voices()
-                    self._names = frozenset(v["ShortName"].lower() for v in voices)
-                    self._loaded_at = time.monotonic()
-                except (TransientError, SpeechServiceError, KeyError, TypeError) as error:
-                    logger.warning("voice list unavailable (%s); voices not checked", error)
-                    return None
-            return voice.lower() in self._names
-
-
 class Pipeline:
     """accept() and tick() over injected clients (see `Pipeline.from_settings`)."""
 
@@ -113,7 +95,7 @@ class Pipeline:
         self._blobs = blobs
         self.store = store
         self.speech = speech
-        self.voices = _VoiceCatalog(speech)
+        self.voices = ServiceVoices(speech)
         self._list_pages = 1  # pages the last job list took: what listing costs
         self._input = blobs.get_container_client(settings.input_container)
         self._output = blobs.get_container_client(settings.output_container)
@@ -121,6 +103,8 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         storage = settings.storage
+        if storage is None:
+            raise ConfigurationError(f"Set {STORAGE_CONNECTION}: the pipeline needs Storage.")
         if storage.connection_string:
             blobs = BlobServiceClient.from_connection_string(storage.connection_string)
             tables = TableServiceClient.from_connection_string(storage.connection_string)
@@ -214,16 +198,7 @@ class Pipeline:
             )
         except (ResourceModifiedError, ResourceNotFoundError):
             raise _BlobChanged() from None
-        document = documents.build_document(name, data, metadata, self.settings, self.voices)
-        audio_format = parse_format(document.options.output_format)
-        if document.options.concatenate and not audio_format.joinable:
-            raise InputError(
-                "metadata",
-                f"speechdrop cannot join audio in {audio_format.name}; choose a riff-, raw- or "
-                "mp3 output format, or set the metadata key concatenate=false.",
-                where="metadata key 'outputformat'",
-            )
-        return document
+        return documents.build_document(name, data, metadata, self.settings, self.voices)
 
     def _reject(self, name: str, etag: str, error: InputError) -> FileRecord:
         record = FileRecord(name, etag, FileState.ACCEPTED, _kind_of(name), {}, [], 0, 0)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
@@ -26,7 +27,7 @@ import httpx
 
 from shared.errors import SpeechServiceError, ThrottledError, TransientError
 
-__all__ = ["API_VERSION", "TOKEN_SCOPE", "SpeechClient", "TokenCredential"]
+__all__ = ["API_VERSION", "TOKEN_SCOPE", "ServiceVoices", "SpeechClient", "TokenCredential"]
 
 logger = logging.getLogger(__name__)
 # httpx logs every request line, query string included, at INFO; result links are SAS
@@ -37,6 +38,8 @@ API_VERSION = "2024-04-01"
 TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
 _RETRYABLE = {429, 500, 502, 503, 504}
 _TOKEN_REFRESH_MARGIN_S = 300
+_VOICE_CACHE_S = 3600
+_VOICE_RETRY_S = 60
 
 
 class TokenCredential(Protocol):
@@ -194,6 +197,40 @@ class SpeechClient:
         if retry_after is not None:
             return retry_after
         return min(0.5 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random() / 2)
+
+
+class ServiceVoices:
+    """The service's voice list as a `documents.VoiceCatalog`, cached for an hour.
+
+    `is_known` answers None (cannot tell; the service will check) when the list cannot
+    be had, unless `strict_auth` is set and the service refused the credentials.
+    """
+
+    def __init__(self, speech: SpeechClient, *, strict_auth: bool = False) -> None:
+        self._speech = speech
+        self._strict_auth = strict_auth
+        self._names: frozenset[str] | None = None
+        self._loaded_at = -_VOICE_CACHE_S
+        self._lock = threading.Lock()
+
+    def is_known(self, voice: str) -> bool | None:
+        with self._lock:
+            if time.monotonic() - self._loaded_at > _VOICE_CACHE_S:
+                self._loaded_at = time.monotonic()
+                try:
+                    self._names = frozenset(v["ShortName"].lower() for v in self._speech.voices())
+                except SpeechServiceError as error:
+                    if self._strict_auth and error.status in (401, 403):
+                        raise
+                    self._unavailable(error.code)
+                except (TransientError, KeyError, TypeError) as error:
+                    self._unavailable(type(error).__name__)
+            return None if self._names is None else voice.lower() in self._names
+
+    def _unavailable(self, reason: str) -> None:
+        logger.warning("voice list unavailable (%s); voices not checked for a minute", reason)
+        self._names = None
+        self._loaded_at = time.monotonic() - _VOICE_CACHE_S + _VOICE_RETRY_S
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:

@@ -27,7 +27,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any, TextIO
 
 from azure.core.exceptions import (
@@ -37,7 +36,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
 )
 
-from shared.config import STORAGE_CONNECTION, Settings, StorageConnection
+from shared.config import STORAGE_CONNECTION, Settings
 from shared.errors import (
     ConfigurationError,
     SpeechServiceError,
@@ -52,7 +51,6 @@ __all__ = ["Context", "OperationFailed", "UsageError", "build_parser", "main", "
 
 PROG = "speechdrop"
 JOB_STATUSES = ("Succeeded", "Failed", "Running", "NotStarted")
-_UNUSED_ENDPOINT = "https://speech.invalid"  # stands in when a command needs no Speech
 
 
 class UsageError(Exception):
@@ -121,36 +119,17 @@ class Context:
         return value.strip() or None
 
     def settings(self, *, speech: bool = True, storage: bool = False) -> Settings:
-        """App settings from the environment, with --endpoint / --key on top.
-
-        `shared.config.Settings.from_env` wants both Speech and Storage; a command that
-        needs only one gets a placeholder for the other, which it never uses.
-        """
+        """App settings from the environment, with --endpoint / --key on top."""
         if (speech, storage) in self._settings:
             return self._settings[speech, storage]
-        endpoint = self.endpoint
-        if speech and not endpoint:
+        if speech and not self.endpoint:
             raise UsageError("set SPEECH_ENDPOINT or pass --endpoint")
-        if speech and not endpoint.startswith(("https://", "http://")):
-            raise UsageError(
-                "the Speech endpoint must be a URL such as "
-                "https://<name>.cognitiveservices.azure.com: check SPEECH_ENDPOINT or --endpoint"
-            )
-        probe = dict(self.env)
-        probe["SPEECH_ENDPOINT"] = endpoint if speech else _UNUSED_ENDPOINT
-        probe["SPEECH_KEY"] = self.key or ""
-        has_storage = _storage_configured(self.env)
-        if storage and not has_storage:
-            raise UsageError(
-                f"set {STORAGE_CONNECTION} to the storage connection string, or "
-                f"{STORAGE_CONNECTION}__tableServiceUri and {STORAGE_CONNECTION}__blobServiceUri "
-                "for Microsoft Entra ID access"
-            )
-        if not has_storage:
-            probe[STORAGE_CONNECTION] = "UseDevelopmentStorage=true"
-        settings = Settings.from_env(probe)
-        if not has_storage:
-            settings = replace(settings, storage=_NO_STORAGE)
+        endpoint = self.endpoint if speech else ""  # a command without Speech ignores it
+        env = {**self.env, "SPEECH_ENDPOINT": endpoint or "", "SPEECH_KEY": self.key or ""}
+        try:
+            settings = Settings.from_env(env, need_speech=speech, need_storage=storage)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
         self._settings[speech, storage] = settings
         return settings
 
@@ -212,17 +191,6 @@ class Context:
 
     def scrub(self, text: str) -> str:
         return render.scrub(text, [self.key])
-
-
-_NO_STORAGE = StorageConnection()
-
-
-def _storage_configured(env: Mapping[str, str]) -> bool:
-    try:
-        StorageConnection.from_env(env)
-    except ConfigurationError:
-        return False
-    return True
 
 
 # -- the command line -------------------------------------------------------------------

@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from shared.audio import parse_format
 from shared.documents import Document, build_document
-from shared.errors import InputError, SpeechdropError, SpeechServiceError, TransientError
-from shared.speech import SpeechClient
+from shared.errors import InputError, SpeechdropError, TransientError
+from shared.speech import ServiceVoices
 from speechdrop import render
 from speechdrop.cli import PROG, Context, OperationFailed, UsageError
 
@@ -171,27 +170,6 @@ class _File:
         }
 
 
-class _ServiceVoices:
-    """The service's voice list, fetched once, for `build_document`'s voice check."""
-
-    def __init__(self, speech: SpeechClient) -> None:
-        self._speech = speech
-        self._names: frozenset[str] | None = None
-        self._loaded = False
-
-    def is_known(self, voice: str) -> bool | None:
-        if not self._loaded:
-            self._loaded = True
-            try:
-                self._names = frozenset(v["ShortName"].lower() for v in self._speech.voices())
-            except SpeechServiceError as error:
-                if error.status in (401, 403):
-                    raise  # a wrong key is worth saying at once
-            except (TransientError, KeyError, TypeError):
-                pass  # not checked here; the service checks it
-        return None if self._names is None else voice.lower() in self._names
-
-
 def submit(ctx: Context) -> int:
     args = ctx.args
     if not _PREFIX.match(args.id_prefix):
@@ -213,14 +191,13 @@ def submit(ctx: Context) -> int:
         if getattr(args, flag) is not None
     }
     settings = ctx.settings()
-    catalog = _ServiceVoices(ctx.speech)
+    catalog = ServiceVoices(ctx.speech, strict_auth=True)
 
     files: list[_File] = []
     problems = 0
     for path, name, data in zip(paths, names, contents, strict=True):
         try:
             document = build_document(name, data, metadata, settings, catalog)
-            _check_joinable(document)
         except InputError as error:
             problems += 1
             ctx.note(f"{name}: {_input_message(error)}")
@@ -263,19 +240,6 @@ def _read(path: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as error:
         raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
-
-
-def _check_joinable(document: Document) -> None:
-    """The pipeline's rule: it joins the audio of a file unless told not to, and can join
-    only WAV, raw PCM and MP3. Kept here so that a file the CLI accepts, the pipeline does."""
-    audio_format = parse_format(document.options.output_format)
-    if document.options.concatenate and not audio_format.joinable:
-        raise InputError(
-            "metadata",
-            f"speechdrop cannot join audio in {audio_format.name}; choose a riff-, raw- or "
-            "mp3 output format, or pass --no-concatenate.",
-            where="option --format",
-        )
 
 
 def _metadata_value(value: Any) -> str:

@@ -55,3 +55,12 @@ def test_every_declared_setting_is_read():
     assert (settings.input_container, settings.max_input_chars) == ("in-box", 500)
     assert settings.speech_key == "k"
     assert len(set(SETTING_NAMES)) == len(SETTING_NAMES)
+
+
+def test_tools_may_need_only_one_side():
+    speech_only = Settings.from_env({"SPEECH_ENDPOINT": "https://s"}, need_storage=False)
+    assert speech_only.storage is None
+    storage_only = Settings.from_env({"SPEECHDROP_STORAGE": "x=y"}, need_speech=False)
+    assert storage_only.speech_endpoint == ""
+    with pytest.raises(ConfigurationError, match="SPEECH_ENDPOINT"):
+        Settings.from_env({"SPEECH_ENDPOINT": "ftp://s"}, need_speech=False, need_storage=False)
