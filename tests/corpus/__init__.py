@@ -1,0 +1,1 @@
+"""Hostile and broken input files, built in code (see cases.py)."""
