@@ -277,8 +277,6 @@ CASES: tuple[Case, ...] = (
     Case("no-extension", "names/README", TEXT.encode(), "extension", "(no extension)"),
     Case("double-extension", "names/notes.txt.exe", TEXT.encode(), "extension", "'.exe'"),
     Case("dotfile", "names/.txt", TEXT.encode(), "extension", "(no extension)"),
-    Case("rtl-override-name", "names/invoice\u202etxt.exe", TEXT.encode(), "extension",
-         "supported: .txt"),
     Case("tab-in-name", "names/tab\there.txt", TEXT.encode(), "name", "rename the file"),
     Case("newline-in-name", "names/fake\nlog line.txt", TEXT.encode(), "name", "rename the file"),
     Case("cr-in-name", "names/cr\rhere.txt", TEXT.encode(), "name", "rename the file"),
