@@ -6,7 +6,7 @@ INFRA_VENV := .venv-infra
 INPUT ?= samples
 OUT ?= out
 
-.PHONY: test lint format demo soak bench clean deps
+.PHONY: test lint format demo soak bench clean deps audit
 
 deps: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
 
@@ -46,3 +46,7 @@ bench: $(VENV)/.installed node_modules/.installed
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) node_modules .pytest_cache .ruff_cache .hypothesis .coverage out
+
+# Known vulnerabilities in the pinned dependencies (needs network to the PyPI advisory DB).
+audit: $(VENV)/.installed
+	$(VENV)/bin/pip-audit -r requirements.txt -r requirements-dev.txt
