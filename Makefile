@@ -47,6 +47,7 @@ bench: $(VENV)/.installed node_modules/.installed
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) node_modules .pytest_cache .ruff_cache .hypothesis .coverage out
 
-# Known vulnerabilities in the pinned dependencies (needs network to the PyPI advisory DB).
+# Known vulnerabilities in the pinned dependencies (needs network to PyPI's advisory data).
+# --strict: a package that could not be looked up fails the audit instead of being skipped.
 audit: $(VENV)/.installed
-	$(VENV)/bin/pip-audit -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/pip-audit --strict -r requirements.txt -r requirements-dev.txt
