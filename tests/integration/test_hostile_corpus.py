@@ -13,8 +13,13 @@ pytestmark = pytest.mark.integration
 STORABLE = [case for case in CASES if case.storable]
 
 
-def test_every_hostile_file_fails_cleanly_and_good_files_still_deliver(make_app):
+def _creates(stack) -> int:
+    return sum(stack.stats()["requests"].get("create", {}).values())
+
+
+def test_every_hostile_file_fails_cleanly_and_good_files_still_deliver(make_app, stack):
     app = make_app(**SETTINGS_ENV)
+    creates_before = _creates(stack)
     etags = {case.name: app.drop(case.name, case.data, **case.metadata) for case in STORABLE}
     for name, (data, metadata) in GOOD.items():
         app.drop(name, data, **metadata)
@@ -23,6 +28,7 @@ def test_every_hostile_file_fails_cleanly_and_good_files_still_deliver(make_app)
 
     statuses = app.runner.run_until_settled(names, interval=0.3, timeout=90)
 
+    assert _creates(stack) - creates_before == len(GOOD)  # no job for any bad file
     for name in GOOD:
         assert statuses[name]["state"] == "delivered", statuses[name]
         assert app.output_json(f"{name}/manifest.json")["status"] == "delivered"
