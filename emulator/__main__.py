@@ -1,4 +1,5 @@
-"""`python -m emulator --port N [--key K] [options]`: serve the batch synthesis emulator.
+"""`python -m emulator --port N [--key K] [options]`: serve the batch synthesis emulator
+(and the Long Audio API v3.0 beside it).
 
 Run `python -m emulator --help` for every option; `emulator/README.md` explains them.
 """
@@ -53,6 +54,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
     )
     p.add_argument("--rate-limit", type=int, default=100, help="requests per window; 0 = off")
     p.add_argument("--rate-window", type=float, default=10.0, help="window seconds (default 10)")
+    p.add_argument(
+        "--long-audio-rate-limit",
+        type=int,
+        default=5,
+        help="Long Audio API requests per second (default 5, as the service); 0 = off",
+    )
     p.add_argument(
         "--max-payload-bytes", type=int, default=2_000_000, help="PUT body limit (default 2 MB)"
     )
@@ -110,6 +117,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         bearer_token=a.bearer_token,
         rate_limit=a.rate_limit,
         rate_window=a.rate_window,
+        long_audio_rate_limit=a.long_audio_rate_limit,
         max_payload_bytes=a.max_payload_bytes,
         queue_delay=a.queue_delay,
         speed=a.speed,

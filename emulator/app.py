@@ -1,9 +1,12 @@
-"""HTTP routes: the batch synthesis API (api-version 2024-04-01), the voice list, and the
-emulator's own `/emulator/*` endpoints (stats, faults, reset, result downloads).
+"""HTTP routes: the batch synthesis API (api-version 2024-04-01), the voice list, the Long
+Audio API v3.0 (`longaudio.py`), and the emulator's own `/emulator/*` endpoints (stats,
+faults, reset, result downloads).
 
-Every API request goes through `_guard`: stats, slow-response fault, auth, rate limit,
-injected 429/500/503, api-version check — in that order — then the handler. Nothing here
-logs a key, an Authorization header or a SAS query string.
+Every API request goes through `guard`: stats, slow-response fault, auth, rate limit,
+injected 429/500/503, api-version check — in that order — then the handler. A `Surface`
+holds what differs between the batch and Long Audio APIs in that guard: the rate limiter,
+the error body, the throttling message and the stats prefix. Nothing here logs a key, an
+Authorization header or a SAS query string.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,13 +34,14 @@ from emulator import API_VERSION
 from emulator.config import Config
 from emulator.errors import ApiError, ErrorCode, error_response
 from emulator.faults import Faults
+from emulator.longaudio import THROTTLED, LongAudio, render_error
 from emulator.ratelimit import RateLimiter
 from emulator.signing import Signer
 from emulator.store import Job, Store, now_utc
 from emulator.validation import valid_id, validate_create
 from emulator.voices import voice_list
 
-__all__ = ["create_app"]
+__all__ = ["Surface", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +57,16 @@ _STATUS_CODES = {
 }
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Surface:
+    """What one API surface brings to the shared guard (auth and faults are shared)."""
+
+    limiter: RateLimiter
+    render: Callable[[ApiError], Response] = error_response
+    throttled: str = "Too many requests. Please retry after the time in Retry-After."
+    prefix: str = ""  # of the operation names in /emulator/stats
 
 
 def _jwt_shaped(token: str) -> bool:
@@ -73,6 +88,11 @@ class Emulator:
         self.store = Store(config, self.faults)
         self.signer = Signer()
         self.requests: Counter[tuple[str, int]] = Counter()
+        self.batch = Surface(self.limiter)
+        self.long_audio = LongAudio(config, self.store, self.signer, _blob_error)
+        self.long_audio_surface = Surface(
+            self.long_audio.limiter, render_error, THROTTLED, "longaudio."
+        )
 
     # ----- the guard every API request passes
     def _authorize(self, request: Request) -> None:
@@ -95,19 +115,27 @@ class Emulator:
                 return
         raise ApiError(401, ErrorCode.UNAUTHORIZED, _UNAUTHORIZED)
 
-    def guard(self, operation: str, handler: Handler, versioned: bool = True) -> Handler:
+    def guard(
+        self,
+        operation: str,
+        handler: Handler,
+        versioned: bool = True,
+        surface: Surface | None = None,
+    ) -> Handler:
+        surface = surface or self.batch
+
         async def endpoint(request: Request) -> Response:
             try:
                 delay = self.faults.delay_seconds()
                 if delay:
                     await asyncio.sleep(delay)
                 self._authorize(request)
-                retry = self.limiter.check()
+                retry = surface.limiter.check()
                 if retry is not None:
                     raise ApiError(
                         429,
                         ErrorCode.TOO_MANY_REQUESTS,
-                        "Too many requests. Please retry after the time in Retry-After.",
+                        surface.throttled,
                         headers={"Retry-After": str(retry)},
                     )
                 fault = self.faults.request_fault(operation)
@@ -133,8 +161,8 @@ class Emulator:
                         )
                 response = await handler(request)
             except ApiError as error:
-                response = error_response(error)
-            self.requests[(operation, response.status_code)] += 1
+                response = surface.render(error)
+            self.requests[(surface.prefix + operation, response.status_code)] += 1
             return response
 
         return endpoint
@@ -254,6 +282,10 @@ class Emulator:
                 "processed": dict(self.store.processed),
                 "faults": self.faults.settings.as_json(),
                 "rateLimit": {"limit": self.limiter.limit, "windowSeconds": self.limiter.window},
+                "longAudio": {
+                    "jobs": self.long_audio.counts(),
+                    "rateLimit": {"limit": self.long_audio.limiter.limit, "windowSeconds": 1.0},
+                },
             }
         )
 
@@ -269,6 +301,11 @@ class Emulator:
                 ):
                     raise ValueError("rate_window must be a positive number")
                 self.limiter.configure(limit, window)
+            if isinstance(body, dict) and "long_audio_rate_limit" in body:
+                limit = body.pop("long_audio_rate_limit")
+                if isinstance(limit, bool) or not isinstance(limit, int):
+                    raise ValueError("long_audio_rate_limit must be an integer")
+                self.long_audio.limiter.configure(limit)
             settings = self.faults.update(body)
         except (ValueError, TypeError) as exc:
             return error_response(ApiError(400, ErrorCode.BAD_REQUEST, str(exc)))
@@ -281,6 +318,7 @@ class Emulator:
         self.store.reset()
         self.requests.clear()
         self.limiter.configure()
+        self.long_audio.limiter.configure()
         return Response(status_code=204)
 
     async def download(self, request: Request) -> Response:
@@ -345,6 +383,9 @@ def create_app(config: Config) -> Starlette:
         Route("/emulator/faults", emu.get_faults, methods=["GET"]),
         Route("/emulator/reset", emu.reset, methods=["POST"]),
         Route("/emulator/results/{id}/{token}/{name}", emu.download, methods=["GET"]),
+        *emu.long_audio.routes(
+            lambda op, handler: g(op, handler, versioned=False, surface=emu.long_audio_surface)
+        ),
     ]
 
     @asynccontextmanager

@@ -17,6 +17,7 @@ class Config:
     bearer_token: str | None = None  # exact token to accept; None: any JWT-shaped token
     rate_limit: int = 100  # requests per window; <= 0 disables
     rate_window: float = 10.0  # seconds
+    long_audio_rate_limit: int = 5  # Long Audio API requests per second; <= 0 disables
     max_payload_bytes: int = 2_000_000  # docs: 2 MB (the spec text says 500 KB)
     queue_delay: float = 0.0  # seconds a job stays NotStarted before the worker may start it
     speed: float = 0.0  # real-time factor: Running lasts >= audio duration / speed; 0: no wait

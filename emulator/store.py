@@ -6,6 +6,11 @@ emulated hours (`time_scale` real seconds each) and then vanish: GET 404, result
 Only finished jobs can be deleted (NotStarted/Running → 400 BadRequest, inner code
 `InvalidJobState`). One worker thread runs every synthesis: espeak-ng allows one at a
 time per process.
+
+Jobs belong to one API surface (`Job.surface`): `batch` (the batch synthesis routes) or
+`longaudio` (the Long Audio API, `longaudio.py`); each surface sees only its own jobs, and the
+one worker runs them all in creation order. A job may bring its own `package` (output → result
+zip; it may mark the output Failed) and no time to live (kept until deleted).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,12 +30,15 @@ from emulator.faults import Faults
 from emulator.results import DeliveryError, JobOutput, build_output, deliver, zip_files
 from emulator.speech import engine as get_engine
 
-__all__ = ["Job", "Store"]
+__all__ = ["BATCH", "Job", "Package", "Store"]
 
 logger = logging.getLogger(__name__)
 
 NOT_STARTED, RUNNING, SUCCEEDED, FAILED = "NotStarted", "Running", "Succeeded", "Failed"
 FINISHED = (SUCCEEDED, FAILED)
+BATCH = "batch"
+
+Package = Callable[[JobOutput], bytes]  # output -> result zip; may set output.status to Failed
 
 
 def now_utc() -> datetime:
@@ -57,6 +66,8 @@ class Job:
     zipped: bytes | None = None
     outputs: dict | None = None  # set for destination-container jobs (relative paths)
     error: dict | None = None
+    surface: str = BATCH
+    package: Package | None = None
 
     def resource(self, result_url: str | None) -> dict:
         """The BatchSynthesis JSON body."""
@@ -131,7 +142,13 @@ class Store:
             self._operations.pop(job.operation_id, None)
 
     def create(
-        self, job_id: str, operation_id: str, definition: dict, fingerprint: str
+        self,
+        job_id: str,
+        operation_id: str,
+        definition: dict,
+        fingerprint: str,
+        surface: str = BATCH,
+        package: Package | None = None,
     ) -> tuple[Job, dict]:
         """(job, body at creation). An identical retry with the same Operation-Id returns
         the existing job (its current state) instead of an error."""
@@ -164,6 +181,8 @@ class Store:
                 now,
                 now,
                 time.monotonic() + self.config.queue_delay,
+                surface=surface,
+                package=package,
             )
             self._jobs[job_id] = job
             self._operations[operation_id] = job_id
@@ -171,24 +190,25 @@ class Store:
             self._cond.notify_all()
             return job, snapshot
 
-    def get(self, job_id: str) -> Job:
+    def get(self, job_id: str, surface: str = BATCH) -> Job:
         with self._cond:
             self._purge()
             job = self._jobs.get(job_id)
-            if job is None:
+            if job is None or job.surface != surface:
                 raise ApiError(
                     404, ErrorCode.NOT_FOUND, f"The batch synthesis '{job_id}' does not exist."
                 )
             return job
 
-    def list(self) -> list[Job]:
+    def list(self, surface: str = BATCH) -> list[Job]:
         with self._cond:
             self._purge()
-            return sorted(self._jobs.values(), key=lambda j: (j.created, j.id))
+            jobs = [j for j in self._jobs.values() if j.surface == surface]
+            return sorted(jobs, key=lambda j: (j.created, j.id))
 
-    def delete(self, job_id: str) -> None:
+    def delete(self, job_id: str, surface: str = BATCH) -> None:
         with self._cond:
-            job = self.get(job_id)
+            job = self.get(job_id, surface)
             if job.status not in FINISHED:
                 raise ApiError(
                     400,
@@ -203,7 +223,7 @@ class Store:
         with self._cond:
             self._purge()
             job_id = self._operations.get(operation_id)
-            if job_id is None:
+            if job_id is None or self._jobs[job_id].surface != BATCH:
                 raise ApiError(
                     404, ErrorCode.NOT_FOUND, f"The operation '{operation_id}' does not exist."
                 )
@@ -213,7 +233,7 @@ class Store:
         with self._cond:
             self._purge()
             job = self._jobs.get(job_id)
-            if job is None or job.token != token or job.zipped is None:
+            if job is None or job.surface != BATCH or job.token != token or job.zipped is None:
                 return None
             return job
 
@@ -224,10 +244,10 @@ class Store:
             seconds = min(seconds, max(0.0, job.expires_at - time.monotonic()))
         return now_utc() + timedelta(seconds=seconds)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, surface: str = BATCH) -> dict[str, int]:
         with self._cond:
             self._purge()
-            return dict(Counter(j.status for j in self._jobs.values()))
+            return dict(Counter(j.status for j in self._jobs.values() if j.surface == surface))
 
     # ----- the worker
     def _next_job(self) -> Job | None:
@@ -253,8 +273,9 @@ class Store:
             job.status, job.error = status, error
             job.last_action = now_utc()
             job.finished_at = time.monotonic()
-            ttl = job.definition["properties"]["timeToLiveInHours"]
-            job.expires_at = job.finished_at + ttl * self.config.time_scale
+            ttl = job.definition["properties"].get("timeToLiveInHours")
+            if ttl is not None:  # None: kept until deleted
+                job.expires_at = job.finished_at + ttl * self.config.time_scale
             self.processed[status] += 1
             self._cond.notify_all()
 
@@ -301,7 +322,7 @@ class Store:
         if self.config.speed > 0:
             self._wait(output.duration_ms / 1000 / self.config.speed - (time.monotonic() - started))
         props = job.definition["properties"]
-        zipped = zip_files(output.files)
+        zipped = job.package(output) if job.package else zip_files(output.files)
         error = None
         if output.status == "Failed":
             error = {"code": ErrorCode.BAD_ARGUMENT, "message": output.error_message}
