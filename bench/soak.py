@@ -300,7 +300,7 @@ class Ledger:
     proxies (successful calls only)."""
 
     creates: list[tuple[float, str]] = field(default_factory=list)
-    deletes: list[tuple[float, str]] = field(default_factory=list)
+    deletes: list[tuple[float, str, str]] = field(default_factory=list)  # job id, last status
     manifests: list[tuple[float, str, str, str]] = field(default_factory=list)  # path, etag, status
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -361,12 +361,23 @@ def install_proxies(target: pipeline.Pipeline, chaos: Chaos, ledger: Ledger) -> 
     """Wrap the default pipeline's store, speech client and blob containers."""
     started = chaos.started
 
+    seen: dict[str, str] = {}  # job id -> the status the pipeline last saw
+
+    def listing(jobs: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for job in jobs:
+            seen[job["id"]] = job["status"]
+            yield job
+
     def speech_after(method: str, args: tuple, kwargs: dict, result: Any) -> Any:
         job_id = args[0] if args else kwargs.get("job_id", "")
         if method == "create":
             ledger.add("creates", (time.monotonic() - started, job_id))
+        elif method == "get" and result:
+            seen[job_id] = result["status"]
+        elif method == "list":
+            return listing(result)
         elif method == "delete" and result:
-            ledger.add("deletes", (time.monotonic() - started, job_id))
+            ledger.add("deletes", (time.monotonic() - started, job_id, seen.get(job_id, "?")))
         return result
 
     def blob_after(container: str) -> Callable[[str, tuple, dict, Any], Any]:
@@ -403,7 +414,7 @@ def install_proxies(target: pipeline.Pipeline, chaos: Chaos, ledger: Ledger) -> 
         return after
 
     store_methods = frozenset({"add", "get", "save", "active_ids", "retire_marker"})
-    speech_methods = frozenset({"create", "get", "delete", "download", "voices"})
+    speech_methods = frozenset({"create", "get", "list", "delete", "download", "voices"})
     target.store = _Proxy(target.store, "store", chaos, store_methods)  # type: ignore[assignment]
     target.speech = _Proxy(  # type: ignore[assignment]
         target.speech, "speech", chaos, speech_methods, speech_after
@@ -837,9 +848,9 @@ class _Soak:
         self, records: dict[str, FileRecord], problems: list[str], notes: list[str]
     ) -> dict[str, Any]:
         created = Counter(job_id for _, job_id in self.ledger.creates)
-        deleted_at: dict[str, float] = {}
-        for at, job_id in self.ledger.deletes:
-            deleted_at.setdefault(job_id, at)
+        deleted_at: dict[str, tuple[float, str]] = {}
+        for at, job_id, status in self.ledger.deletes:
+            deleted_at.setdefault(job_id, (at, status))
         created_at = {job_id: at for at, job_id in reversed(self.ledger.creates)}
         duplicates = retries = unknown = 0
         per_version: Counter = Counter()
@@ -861,15 +872,18 @@ class _Soak:
                 previous = f"sd-{match['file']}-{match['part']}" + (
                     f"-r{attempt - 1}" if attempt > 1 else ""
                 )
-                if previous in deleted_at and deleted_at[previous] < created_at[job_id]:
+                at, status = deleted_at.get(previous, (None, None))
+                if at is not None and at < created_at[job_id] and status == "Succeeded":
+                    # its results were there; the pipeline threw them away and synthesized
+                    # the part again (a failed job retried is the documented case)
                     duplicates += 1
                     trace = self._trace(record.blob_name, record.file_id)
                     problems.append(
                         f"DUPLICATE job {job_id} for {record.blob_name}: the pipeline itself "
-                        f"deleted {previous} at {deleted_at[previous]:.1f}s and then submitted "
-                        f"the part again at {created_at[job_id]:.1f}s{trace}"
+                        f"deleted {previous} (Succeeded) at {at:.1f}s and then submitted the "
+                        f"part again at {created_at[job_id]:.1f}s{trace}"
                     )
-                else:
+                elif at is None:
                     notes.append(f"retry {job_id}: {previous} vanished at the service")
         stats_created = sum(
             count
@@ -890,7 +904,7 @@ class _Soak:
             "jobs created (service count of 201s)": stats_created,
             "jobs created beyond one per part": extra,
             "most jobs for one file version": most,
-            "retries -rN": retries,
+            "retries -rN (all)": retries,
             "duplicate jobs": duplicates + unknown,
         }
 
