@@ -591,7 +591,7 @@ class _Soak:
         config = self.config
         fault_end = config.seconds * config.fault_share
         drop_end = fault_end * 0.7
-        deadline = config.seconds - 20  # leave time for the checks
+        deadline = config.seconds - min(20.0, 0.15 * config.seconds)  # time for the checks
         rewrites = [f for f in files if f.bad is None and self.rng.random() < config.rewrites]
         drop_times = sorted(self.rng.uniform(0, drop_end) for _ in files)
         drop_times[0] = 0.0

@@ -35,8 +35,9 @@ def test_soak_smoke(tmp_path):
     config = SoakConfig(
         files=20,
         seed=3,
-        minutes=0.75,
-        fault_share=0.6,
+        minutes=0.8,
+        fault_share=0.45,
+        tick_interval=0.5,
         tick_interrupt=0.0,
         accept_interrupt=0.05,
         stuck_job=0.0,
