@@ -284,7 +284,10 @@ class Emulator:
                 "rateLimit": {"limit": self.limiter.limit, "windowSeconds": self.limiter.window},
                 "longAudio": {
                     "jobs": self.long_audio.counts(),
-                    "rateLimit": {"limit": self.long_audio.limiter.limit, "windowSeconds": 1.0},
+                    "rateLimit": {
+                        "limit": self.long_audio.limiter.limit,
+                        "windowSeconds": self.long_audio.limiter.window,
+                    },
                 },
             }
         )
