@@ -218,6 +218,11 @@ class JobObserver:
             return None
         return max(end for _, end in spans) - min(start for start, _ in spans)
 
+    def finished(self, job_ids: Sequence[str]) -> float | None:
+        """When the last of these jobs finished at the service (POSIX seconds)."""
+        ends = [self.spans[j][1] for j in job_ids if j in self.spans]
+        return max(ends) if ends and len(ends) == len(job_ids) else None
+
 
 # -- the app under test ---------------------------------------------------------------------
 

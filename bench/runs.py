@@ -44,6 +44,7 @@ class FileResult:
     done: float | None = None
     span_s: float | None = None  # service time for its jobs
     error: str | None = None
+    stages: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
 
     @property
     def added_s(self) -> float | None:
@@ -140,6 +141,9 @@ def run_pipeline(
                 stamp = times.get("written") or max(times.values(), default=None)
                 result.done = parse_time(stamp) if stamp else None
                 result.span_s = app.observer.span(manifest.get("jobs", []))
+                result.stages = _stages(
+                    landed[name], times, app.observer.finished(manifest.get("jobs", []))
+                )
                 if result.status != "delivered":
                     try:
                         error = read_json_blob(app.output, f"{name}/error.json")["error"]
@@ -160,6 +164,21 @@ def run_pipeline(
             for code, n in by_status.items():
                 run.requests[(op, int(code))] += n
         return run
+
+
+def _stages(landed: float, times: dict[str, str], finished: float | None) -> dict[str, float]:
+    """Where a delivered file's added time went: landing -> jobs created ("submit"),
+    last job finished -> delivery started ("poll wait"), delivery started -> manifest
+    ("deliver")."""
+    stamps = {stage: parse_time(value) for stage, value in times.items()}
+    stages = {}
+    if "submitted" in stamps:
+        stages["submit"] = stamps["submitted"] - landed
+    if "delivering" in stamps and finished is not None:
+        stages["poll wait"] = stamps["delivering"] - finished
+    if "delivering" in stamps and "written" in stamps:
+        stages["deliver"] = stamps["written"] - stamps["delivering"]
+    return stages
 
 
 def run_baseline(
