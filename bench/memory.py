@@ -3,10 +3,11 @@ job of 10,000 inputs and >= 500 MB of audio (riff-48khz-16bit-mono-pcm, 96 KB/s)
 
 The delivery runs in a child process (`python -m bench.memory --child NAME`) that calls
 the app's own trigger functions through the local runner (the blob trigger once, then the
-timer until the file is delivered) and reports its own peak RSS (`ru_maxrss`, which is
-VmHWM). The baseline child does what glue around the official sample typically does with
-the same job: download the result zip into memory, unpack it and join the audio in
-memory, then upload it to the output container in one call.
+timer until the file is delivered) and reports its own peak RSS (VmHWM; `ru_maxrss`
+would carry the parent's peak over the exec). The baseline child does what glue around
+the official sample typically does with the same job: download the result zip into
+memory, unpack it and join the audio in memory, then upload it to the output container
+in one call.
 
 Inputs are one or two words each (one line per input), which with espeak comes to about
 55-75 KB of 48 kHz audio per input; the figure reports exactly what size was reached.
@@ -51,15 +52,25 @@ def book(inputs: int, min_chars: int = 7, seed: int = 4) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _status_mb(field: str) -> float | None:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process image's peak RSS. VmHWM, not ru_maxrss: Linux keeps ru_maxrss across
+    execve, so a child spawned (vfork + exec) by a big parent would report the parent's
+    peak."""
+    peak = _status_mb("VmHWM")
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return peak
 
 
 def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb("VmRSS") or float("nan")
 
 
 # -- children ---------------------------------------------------------------------------------
