@@ -45,6 +45,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,10 @@ class SoakConfig:
     #: Share of files uploaded again (a new version) while the first is in flight.
     rewrites: float = 0.03
     job_timeout_minutes: int = 1
+    #: The pipeline's leases, scaled down with the run. Safe here: a PUT to the local
+    #: emulator (slow answers, Retry-After 1 s) ends well within the submit lease.
+    submit_lease_seconds: float = 15.0
+    delivery_lease_seconds: float = 20.0
     max_inputs_per_job: int = 5
     rate_limit: int = 2000
     log_dir: Path | None = None
@@ -982,6 +987,7 @@ def run_soak(config: SoakConfig, say: Callable[[str], None] | None = None) -> So
             "MAX_INPUTS_PER_JOB": str(config.max_inputs_per_job),
         }
         stack.enter_context(_environment(settings))
+        stack.enter_context(_leases(config))
         blobs = stack.enter_context(
             BlobServiceClient.from_connection_string(storage.connection_string)
         )
@@ -997,6 +1003,18 @@ def run_soak(config: SoakConfig, say: Callable[[str], None] | None = None) -> So
         soak.runner.function("poll_jobs")  # index the app once, before threads race to
         install_proxies(pipeline.default_pipeline(), soak.chaos, soak.ledger)
         return soak.run(files)
+
+
+@contextmanager
+def _leases(config: SoakConfig) -> Iterator[None]:
+    """The pipeline's submit and delivery leases, scaled down for the run, then restored."""
+    saved = pipeline.SUBMIT_LEASE, pipeline.DELIVERY_LEASE
+    pipeline.SUBMIT_LEASE = timedelta(seconds=config.submit_lease_seconds)
+    pipeline.DELIVERY_LEASE = timedelta(seconds=config.delivery_lease_seconds)
+    try:
+        yield
+    finally:
+        pipeline.SUBMIT_LEASE, pipeline.DELIVERY_LEASE = saved
 
 
 def main(argv: list[str] | None = None) -> int:

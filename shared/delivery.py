@@ -17,6 +17,7 @@ import base64
 import json
 import logging
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -49,21 +50,33 @@ def output_folder_for(blob_name: str) -> str:
     """The output folder for an input blob: its name, made safe to use as a prefix.
 
     Blob names are opaque keys, but URL handling normalises ``.`` and ``..`` segments and
-    tools treat empty segments oddly, so those segments are replaced; control characters
-    and over-long names are refused with an InputError.
+    tools treat empty segments and backslashes oddly. So ``%`` is escaped as ``%25`` and
+    then empty, ``.`` and ``..`` segments become ``%``, ``%2E`` and ``%2E%2E`` and a backslash
+    becomes ``%5C``: different names always get different folders, and most names
+    (no ``%``, no odd segments) are their own folder. Control characters, line and
+    paragraph separators, bidirectional overrides and over-long names are refused with
+    an InputError.
     """
     if len(blob_name) > _MAX_NAME:
         raise InputError(
             "name",
             f"The file name is {len(blob_name)} characters long; use at most {_MAX_NAME}.",
         )
-    if any(ord(char) < 32 or ord(char) == 127 for char in blob_name):
-        raise InputError("name", "The file name contains control characters; rename the file.")
-    segments = [
-        "_" if segment in ("", ".", "..") else segment
-        for segment in blob_name.replace("\\", "/").split("/")
-    ]
-    return "/".join(segments)
+    if any(_is_unsafe(char) for char in blob_name):
+        raise InputError(
+            "name",
+            "The file name contains control or text-direction characters; rename the file.",
+        )
+    escaped = blob_name.replace("%", "%25").replace("\\", "%5C")
+    return "/".join(_SEGMENT_ESCAPES.get(segment, segment) for segment in escaped.split("/"))
+
+
+_SEGMENT_ESCAPES = {"": "%", ".": "%2E", "..": "%2E%2E"}
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_unsafe(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
 @dataclass(frozen=True)

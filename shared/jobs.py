@@ -1,11 +1,12 @@
 """Job records in Table storage: one record per input file version, and its state machine.
 
 Every record lives in one partition (``files``) under the row key ``file|<file_id>``.
-While a record is not final, a small marker ``active|<file_id>`` exists beside it, so a
+While a record has work left, a small marker ``active|<file_id>`` exists beside it, so a
 tick finds the work in progress with a range query over the markers: its cost grows with
-the number of active files, not with history. A record and its marker are created and
-retired in one entity group transaction, so a marker exists exactly while its record is
-not final.
+the number of active files, not with history. A record and its marker are created in one
+entity group transaction; the marker is retired only after the record is final AND its
+jobs are deleted at the service, so a crash between those steps leaves a marker that the
+next tick finishes (cleanup), never a job nobody will delete.
 
 States (a record moves only forward; every change is conditional on the ETag it read)::
 
@@ -241,42 +242,21 @@ class JobStore:
             return None
 
     def save(self, record: FileRecord) -> None:
-        """Write `record` if nobody changed it since it was read; retire its marker if final.
+        """Write `record` if nobody changed it since it was read.
 
-        Raises StaleRecordError if the record changed meanwhile.
+        Raises StaleRecordError if the record changed meanwhile. A final record keeps its
+        marker until `retire_marker`: the tick cleans up at the service first.
         """
-        update = (
-            "update",
-            record.to_entity(),
-            {
-                "mode": UpdateMode.REPLACE,
-                "etag": record.etag,
-                "match_condition": MatchConditions.IfNotModified,
-            },
-        )
         try:
-            if record.state.is_final:
-                results = self._table.submit_transaction(
-                    [update, ("delete", _marker(record.file_id))]
-                )
-                record.etag = results[0]["etag"]
-            else:
-                metadata = self._table.update_entity(
-                    update[1],
-                    mode=UpdateMode.REPLACE,
-                    etag=record.etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                record.etag = metadata["etag"]
+            metadata = self._table.update_entity(
+                record.to_entity(),
+                mode=UpdateMode.REPLACE,
+                etag=record.etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
         except ResourceModifiedError:
             raise StaleRecordError(record.file_id) from None
-        except TableTransactionError as error:
-            if error.error_code in ("UpdateConditionNotSatisfied", "ConditionNotMet"):
-                raise StaleRecordError(record.file_id) from None
-            if error.error_code == "ResourceNotFound":
-                # The marker was already retired by a concurrent writer.
-                raise StaleRecordError(record.file_id) from None
-            raise
+        record.etag = metadata["etag"]
 
     def active_ids(self) -> list[str]:
         """Ids of every file version that is not final yet (from the markers)."""
@@ -288,7 +268,7 @@ class JobStore:
         return [row["RowKey"][len(_ACTIVE_PREFIX) :] for row in rows]
 
     def retire_marker(self, file_id: str) -> None:
-        """Drop a marker whose record is final or missing (left by a crashed writer)."""
+        """Drop the marker of a final record whose jobs are cleaned up at the service."""
         try:
             self._table.delete_entity(PARTITION, _ACTIVE_PREFIX + file_id)
         except ResourceNotFoundError:

@@ -14,6 +14,7 @@ unexpected error in one file is logged and the tick goes on with the next file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -21,14 +22,13 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableServiceClient
+from azure.data.tables import TableClient
 from azure.storage.blob import BlobServiceClient
 
 from shared import documents, reports
@@ -59,6 +59,11 @@ logger = logging.getLogger(__name__)
 
 #: How long a tick that started a delivery owns it before another tick may redo it.
 DELIVERY_LEASE = timedelta(minutes=10)
+#: How long whoever submits a file's jobs (the blob trigger, or a tick) owns that. It must
+#: outlast the slowest create the client can make (4 attempts of at most 40 s, waits of at
+#: most 8 s: about 3 minutes), so that a slow PUT never races another actor's PUT of the
+#: same job id - which, after that job was delivered and deleted, would create it again.
+SUBMIT_LEASE = timedelta(minutes=5)
 #: How often a part whose job vanished at the service is submitted again.
 MAX_PART_ATTEMPTS = 3
 #: How often a part whose job failed at the service is tried (its inputs too).
@@ -107,12 +112,18 @@ class Pipeline:
             raise ConfigurationError(f"Set {STORAGE_CONNECTION}: the pipeline needs Storage.")
         if storage.connection_string:
             blobs = BlobServiceClient.from_connection_string(storage.connection_string)
-            tables = TableServiceClient.from_connection_string(storage.connection_string)
+            # a TableClient of its own: one made by a TableServiceClient shares a transport
+            # that closing the TableClient leaves open
+            table = TableClient.from_connection_string(
+                storage.connection_string, table_name=settings.jobs_table
+            )
             credential = None
         else:
             credential = _identity_credential(storage.client_id)
             blobs = BlobServiceClient(storage.blob_service_uri, credential=credential)
-            tables = TableServiceClient(storage.table_service_uri, credential=credential)
+            table = TableClient(
+                storage.table_service_uri, settings.jobs_table, credential=credential
+            )
         if settings.speech_key:
             speech = SpeechClient(settings.speech_endpoint, key=settings.speech_key)
         else:
@@ -120,7 +131,7 @@ class Pipeline:
                 settings.speech_endpoint,
                 credential=credential or _identity_credential(storage.client_id),
             )
-        store = JobStore(tables.get_table_client(settings.jobs_table))
+        store = JobStore(table)
         return cls(settings, blobs, store, speech)
 
     def close(self) -> None:
@@ -143,20 +154,25 @@ class Pipeline:
         try:
             properties = blob.get_blob_properties()
         except ResourceNotFoundError:
-            logger.info("accept: %s no longer exists; nothing to do", name)
+            logger.info("accept: %r no longer exists; nothing to do", name)
             return None
         etag = properties.etag
         existing = self.store.get(file_id_for(name, etag))
         if existing is not None:
             logger.info(
-                "accept: %s (version %s) already recorded as %s", name, etag, existing.state
+                "accept: %r (version %s) already recorded as %s", name, etag, existing.state
             )
+            if existing.state is FileState.ACCEPTED:
+                # a redelivered event: finish what an interrupted call started, if nobody
+                # holds the submit lease
+                with contextlib.suppress(StaleRecordError):
+                    self._claim_and_submit(existing, TickReport())
             return existing
 
         try:
             document = self._read_document(name, etag, properties.size, dict(properties.metadata))
         except _BlobChanged:
-            logger.info("accept: %s changed while being read; its new version comes next", name)
+            logger.info("accept: %r changed while being read; its new version comes next", name)
             return None
         except InputError as error:
             return self._reject(name, etag, error)
@@ -165,7 +181,7 @@ class Pipeline:
         if not self.store.add(record):
             return self.store.get(record.file_id)
         logger.info(
-            "accept: %s -> %d input(s), %d job(s), %d characters",
+            "accept: %r -> %d input(s), %d job(s), %d characters",
             name,
             document.input_count,
             len(document.jobs),
@@ -204,7 +220,7 @@ class Pipeline:
         record = FileRecord(name, etag, FileState.ACCEPTED, _kind_of(name), {}, [], 0, 0)
         record.stamp("accepted")
         record.fail(error.code, error.message, error.where)
-        logger.info("accept: %s rejected: %s", name, error.code)
+        logger.info("accept: %r rejected: %s", name, error.code)
         try:
             self._write_failure(record)
         except InputError:
@@ -229,17 +245,26 @@ class Pipeline:
                 self._defer(record, error)
                 return
             except SpeechServiceError as error:
+                if error.status in (401, 403):
+                    # Not the file's fault: the app's credentials are wrong. Keep it queued.
+                    logger.error(
+                        "submit: the speech service refused our credentials (%d); "
+                        "check SPEECH_KEY or the app identity's role",
+                        error.status,
+                    )
+                    self._defer(record, TransientError(f"HTTP {error.status}"))
+                    return
                 if self.speech.get(job_id) is None:
                     self._fail_rejected(record, part, error)
                     return
                 logger.info("submit: %s existed already (an earlier attempt)", job_id)
             part.status = "NotStarted"
             record.attempts = 0
-            record.next_attempt_at = None
             self.store.save(record)
+        record.next_attempt_at = None
         record.advance(FileState.SUBMITTED)
         self.store.save(record)
-        logger.info("submit: %s -> %d job(s) created", record.blob_name, len(record.parts))
+        logger.info("submit: %r -> %d job(s) created", record.blob_name, len(record.parts))
 
     def _defer(self, record: FileRecord, error: TransientError) -> None:
         record.attempts += 1
@@ -248,16 +273,11 @@ class Pipeline:
             backoff = max(backoff, error.retry_after)
         record.next_attempt_at = (utcnow() + timedelta(seconds=backoff)).isoformat()
         logger.warning(
-            "submit: %s deferred %.0f s (%s)", record.blob_name, backoff, type(error).__name__
+            "submit: %r deferred %.0f s (%s)", record.blob_name, backoff, type(error).__name__
         )
         self.store.save(record)
 
     def _fail_rejected(self, record: FileRecord, part: Part, error: SpeechServiceError) -> None:
-        if error.status in (401, 403):
-            # Not the file's fault: the app's credentials are wrong. Keep the file queued.
-            logger.error("submit: the speech service refused our credentials (%d)", error.status)
-            self._defer(record, TransientError(str(error.status)))
-            return
         first, last = part.first_input + 1, part.first_input + part.input_count
         where = f"job {part.index + 1} of {len(record.parts)} (inputs {first}-{last})"
         self._finish_failed(
@@ -276,7 +296,7 @@ class Pipeline:
         for file_id in self.store.active_ids():
             report.active += 1
             record = self.store.get(file_id)
-            if record is None or record.state.is_final:
+            if record is None:
                 self.store.retire_marker(file_id)
             else:
                 records.append(record)
@@ -288,10 +308,10 @@ class Pipeline:
                 report.conflicts += 1
             except TransientError as error:
                 report.deferred += 1
-                logger.warning("tick: %s deferred: %s", record.blob_name, error)
+                logger.warning("tick: %r deferred: %s", record.blob_name, error)
             except Exception:  # noqa: BLE001 - one broken file must not stop the others
                 report.errors += 1
-                logger.exception("tick: unexpected error on %s", record.blob_name)
+                logger.exception("tick: unexpected error on %r", record.blob_name)
         if report.active:
             logger.info("tick: %s", {k: v for k, v in asdict(report).items() if k != "details"})
         return report
@@ -330,28 +350,10 @@ class Pipeline:
         self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
     ) -> None:
         now = utcnow()
-        if record.state is FileState.ACCEPTED:
-            if record.next_attempt_at and datetime.fromisoformat(record.next_attempt_at) > now:
-                return
-            try:
-                document = self._read_document(
-                    record.blob_name, record.blob_etag, 0, self._metadata(record)
-                )
-            except (_BlobChanged, InputError):
-                self._finish_failed(
-                    record,
-                    "changed",
-                    "The input file was changed or deleted before it could be submitted; "
-                    "its new version, if any, is processed on its own.",
-                    None,
-                    write_outputs=False,
-                )
-                report.failed += 1
-                return
-            self._submit(record, document)
-            report.submitted += record.state is FileState.SUBMITTED
+        if record.state.is_final:
+            self._clean_up(record)  # a crash left its jobs at the service
             return
-        if self._timed_out(record, now):
+        if record.state is not FileState.DELIVERING and self._timed_out(record, now):
             minutes = self.settings.job_timeout_minutes
             self._finish_failed(
                 record,
@@ -362,6 +364,9 @@ class Pipeline:
             )
             report.failed += 1
             return
+        if record.state is FileState.ACCEPTED:
+            self._claim_and_submit(record, report)
+            return
         if record.state in (FileState.SUBMITTED, FileState.RUNNING):
             self._poll(record, report, listed)
         elif record.state is FileState.DELIVERING:
@@ -370,6 +375,32 @@ class Pipeline:
                 record.stamp("delivering")
                 self.store.save(record)  # take over the lease
                 self._deliver(record, report, listed)
+
+    def _claim_and_submit(self, record: FileRecord, report: TickReport) -> None:
+        """Submit a queued file's pending jobs, unless it is backing off or someone else
+        holds its submit lease (see SUBMIT_LEASE)."""
+        now = utcnow()
+        if record.next_attempt_at and datetime.fromisoformat(record.next_attempt_at) > now:
+            return
+        record.next_attempt_at = (now + SUBMIT_LEASE).isoformat()
+        self.store.save(record)  # take the submit lease (conditional: one winner)
+        try:
+            document = self._read_document(
+                record.blob_name, record.blob_etag, 0, self._metadata(record)
+            )
+        except (_BlobChanged, ResourceNotFoundError, InputError):
+            self._finish_failed(
+                record,
+                "changed",
+                "The input file was changed or deleted before it could be submitted; "
+                "its new version, if any, is processed on its own.",
+                None,
+                write_outputs=False,
+            )
+            report.failed += 1
+            return
+        self._submit(record, document)
+        report.submitted += record.state is FileState.SUBMITTED
 
     def _metadata(self, record: FileRecord) -> dict[str, str]:
         properties = self._input.get_blob_client(record.blob_name).get_blob_properties()
@@ -456,7 +487,7 @@ class Pipeline:
             return True
         if new_retries:
             logger.warning(
-                "poll: %s: %d input(s) failed; submitting them again on their own",
+                "poll: %r: %d input(s) failed; submitting them again on their own",
                 record.blob_name,
                 sum(part.input_count for part in new_retries),
             )
@@ -562,12 +593,12 @@ class Pipeline:
                 billable_characters=billable,
             ),
         )
-        self._delete_jobs(record)
         record.advance(FileState.DELIVERED)
         self.store.save(record)
         report.delivered += 1
+        self._clean_up(record)
         logger.info(
-            "deliver: %s -> %s (%.1f s of audio)",
+            "deliver: %r -> %r (%.1f s of audio)",
             record.blob_name,
             folder.folder,
             folder.audio.duration_ms / 1000,
@@ -591,7 +622,7 @@ class Pipeline:
                 if part.retry_of is not None:
                     continue
                 retry = retries.get(part.index)
-                with ExitStack() as archives:
+                with contextlib.ExitStack() as archives:
                     main, job = archives.enter_context(self._open_results(record, part, listed))
                     billable += _billable_characters(job)
                     patch, patch_positions = None, {}
@@ -622,7 +653,7 @@ class Pipeline:
             return False  # deleted inputs are still delivered
         return current != record.blob_etag
 
-    @contextmanager
+    @contextlib.contextmanager
     def _open_results(
         self, record: FileRecord, part: Part, listed: dict[str, dict[str, Any]] | None
     ) -> Iterator[tuple[ResultArchive, dict[str, Any]]]:
@@ -654,13 +685,19 @@ class Pipeline:
             with zipfile.ZipFile(spool) as archive:
                 yield ResultArchive(archive, audio_format), job
 
-    def _delete_jobs(self, record: FileRecord) -> None:
+    def _clean_up(self, record: FileRecord) -> None:
+        """Delete a final record's jobs at the service, then retire its marker.
+
+        A transient failure leaves the marker for the next tick to try again; a job the
+        service refuses to delete is left to expire (SERVICE_TTL_HOURS).
+        """
         for part in record.parts:
             self._delete_job(record, part)
+        self.store.retire_marker(record.file_id)
 
     def _delete_job(self, record: FileRecord, part: Part) -> None:
-        if part.status == "pending":
-            return
+        # "pending" parts too: a PUT may have succeeded before a crash kept us from saving
+        # that; deleting a job that does not exist costs one 404.
         try:
             self.speech.delete(record.job_id(part))
         except SpeechServiceError as error:
@@ -678,15 +715,14 @@ class Pipeline:
         *,
         write_outputs: bool = True,
     ) -> None:
+        """Fail the file: error.json and manifest.json (unless a newer version of the input
+        owns the output folder now), the final record, then cleanup at the service."""
         record.fail(code, message, where)
-        if write_outputs:
+        if write_outputs and not self._input_superseded(record):
             self._write_failure(record)
-        try:
-            self._delete_jobs(record)
-        except (TransientError, SpeechServiceError) as error:
-            logger.warning("cleanup of %s's jobs failed (%s); they expire", record.blob_name, error)
-        self.store.save(record)
-        logger.info("failed: %s: %s", record.blob_name, code)
+        self.store.save(record)  # final; its marker stays until the cleanup below
+        logger.info("failed: %r: %s", record.blob_name, code)
+        self._clean_up(record)
 
     def _write_failure(self, record: FileRecord) -> None:
         folder = OutputFolder(
@@ -765,6 +801,8 @@ def _new_record(name: str, etag: str, document: documents.Document) -> FileRecor
         characters=document.characters,
     )
     record.stamp("accepted")
+    # the blob trigger that records it submits it: it holds the submit lease
+    record.next_attempt_at = (utcnow() + SUBMIT_LEASE).isoformat()
     return record
 
 

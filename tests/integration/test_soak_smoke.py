@@ -8,8 +8,8 @@ leaves out what needs JOB_TIMEOUT_MINUTES (a whole minute) to resolve: stuck job
 interrupted timer calls (an interrupted delivery waits for DELIVERY_LEASE or the timeout;
 see `test_crash_during_delivery_*`). The full soak has both.
 
-The `xfail(strict=True)` tests are findings: each is a minimal, deterministic sequence
-(which call was interrupted or delayed where) that loses or doubles something today.
+The other tests are the soak's findings, fixed: each is a minimal, deterministic sequence
+(which call was interrupted or delayed where) that used to lose or double something.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 
 from bench.soak import MUST_BE_ZERO, Interrupted, SoakConfig, run_soak
 from shared import pipeline
+from shared.errors import ThrottledError
 from shared.jobs import file_id_for
 from shared.speech import SpeechClient
 
@@ -117,39 +118,29 @@ def _state(app, name: str) -> str:
     return app.runner.get("jobs/" + name)[1]["state"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 1: a blob-trigger PUT that lands after a timer call submitted, delivered "
-    "and deleted the same job creates it again (billed, never deleted)",
-)
-def test_slow_accept_put_after_delivery_creates_the_job_again(make_app, stack):
-    # accept() records the file (state accepted) and then PUTs its job. A timer call that
-    # runs meanwhile sees an accepted record and submits it too. If accept's PUT is slow
-    # (a 503/429 retried after Retry-After, a slow network) the timer side gets the job
-    # created, polled, delivered and deleted first; then accept's PUT arrives and the
-    # service creates the job id again, for a record that is already delivered.
+def test_timer_leaves_a_file_to_the_blob_trigger_submitting_it(make_app, stack):
+    # finding 1: accept() records the file and then PUTs its job. Timer calls meanwhile
+    # used to submit it too; if accept's PUT was slow, the timer side created, delivered
+    # and deleted the job first, and accept's late PUT created it again (billed, never
+    # deleted). Now accept holds the submit lease, and the timer leaves the file alone.
     app = make_app()
     name = "race.txt"
     etag = app.drop(name, TEXT.encode())
     speech = _hooked(app)
 
-    def timer_calls_finish_the_file_first():
-        _tick_until(app, name, "delivered")
+    def timer_calls_meanwhile():
+        for _ in range(3):
+            app.runner.tick()
 
-    speech.before_create = timer_calls_finish_the_file_first
+    speech.before_create = timer_calls_meanwhile
     app.runner.deliver_event(name)
+    _tick_until(app, name, "delivered")
 
-    assert _state(app, name) == "delivered"
     file_id = file_id_for(name, etag)
-    assert speech.created.count(f"sd-{file_id}-000") == 1, speech.created
+    assert speech.created == [f"sd-{file_id}-000"]
     assert _jobs_of(stack, file_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 2: a crash after a failed file's jobs were deleted, before its record "
-    "was saved, resubmits the file (-r1) and turns its 'failed' manifest into 'delivered'",
-)
 def test_crash_after_deleting_a_failed_files_job(make_app, stack):
     app = make_app()
     name = "failing.txt"
@@ -177,25 +168,22 @@ def test_crash_after_deleting_a_failed_files_job(make_app, stack):
     assert _jobs_of(stack, file_id_for(name, etag)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 3: a crash after a delivered file's jobs were deleted, before its record "
-    "was saved, resubmits the file (-r1) once DELIVERY_LEASE passes: synthesized twice",
-)
-def test_crash_during_delivery_after_delete_resubmits(make_app, stack, monkeypatch):
+def test_crash_during_delivery_cleanup_does_not_resubmit(make_app, stack, monkeypatch):
     app = make_app()
     name = "delivering.txt"
     etag = app.drop(name, TEXT.encode())
     app.runner.deliver_event(name)
     speech = _hooked(app)
     speech.crash_after_delete = 1
-    with pytest.raises(Interrupted):  # _deliver: outputs, manifest, DELETE, crash
+    with pytest.raises(Interrupted):  # _deliver: outputs, manifest, record, DELETE, crash
         _tick_until(app, name, "delivered")
     assert app.output_json(f"{name}/manifest.json")["status"] == "delivered"
-    assert _state(app, name) == "delivering"
+    assert _state(app, name) == "delivered"  # saved before the cleanup at the service
 
     monkeypatch.setattr(pipeline, "DELIVERY_LEASE", timedelta(0))  # as if 10 minutes passed
-    status = _tick_until(app, name, "delivered")
+    for _ in range(3):
+        app.runner.tick()  # the leftover marker: cleanup only
+    status = app.runner.get("jobs/" + name)[1]
 
     file_id = file_id_for(name, etag)
     assert status["state"] == "delivered"
@@ -203,12 +191,7 @@ def test_crash_during_delivery_after_delete_resubmits(make_app, stack, monkeypat
     assert _jobs_of(stack, file_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 4: JOB_TIMEOUT_MINUTES is checked before the delivery lease, so a file "
-    "whose delivery crashed after manifest.json was written flips to failed 'timeout'",
-)
-def test_crash_during_delivery_then_timeout_flips_the_manifest(make_app, stack, monkeypatch):
+def test_timeout_never_overrides_a_finished_delivery(make_app, stack, monkeypatch):
     app = make_app()
     name = "flip.txt"
     app.drop(name, TEXT.encode())
@@ -235,12 +218,7 @@ def _with_timeout(settings, minutes: int):
     return replace(settings, job_timeout_minutes=minutes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 5: when an old version of a file fails (timeout, synthesis, lost) after a "
-    "newer version was delivered, its error.json and manifest.json replace the newer ones",
-)
-def test_old_version_failing_late_overwrites_the_new_versions_outputs(make_app, stack, monkeypatch):
+def test_old_version_failing_late_leaves_the_new_versions_outputs(make_app, stack, monkeypatch):
     app = make_app()
     name = "twice.txt"
     stack.faults(stuck_job=1.0, seed=9)
@@ -261,3 +239,28 @@ def test_old_version_failing_late_overwrites_the_new_versions_outputs(make_app, 
     manifest = app.output_json(f"{name}/manifest.json")
     assert (manifest["source"]["etag"], manifest["status"]) == (new_etag, "delivered")
     assert "error.json" not in app.output_names(name)
+
+
+def test_throttled_delete_after_delivery_is_retried_by_later_ticks(make_app, stack):
+    # a DELETE throttled beyond the client's retries after manifest.json was written must
+    # neither park the file nor leave its job: the file is delivered at once and its
+    # marker stays until a later tick has deleted the job.
+    app = make_app()
+    name = "throttled.txt"
+    etag = app.drop(name, TEXT.encode())
+    app.runner.deliver_event(name)
+    speech = _hooked(app)
+
+    def throttled(job_id):
+        raise ThrottledError("the speech service is throttling requests (delete)", 1.0)
+
+    speech.delete = throttled  # a 429 burst outlasts the client's retries
+    _tick_until(app, name, "delivered")
+    assert app.output_json(f"{name}/manifest.json")["status"] == "delivered"
+    assert _jobs_of(stack, file_id_for(name, etag)) != []
+    del speech.delete  # the burst is over
+
+    for _ in range(2):  # the next timer calls clean up
+        app.runner.tick()
+    assert _state(app, name) == "delivered"
+    assert _jobs_of(stack, file_id_for(name, etag)) == []

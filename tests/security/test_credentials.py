@@ -12,12 +12,6 @@ from tests.security.scan import capture_all_logs
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(
-    reason="pipeline._submit asks the service whether the job exists (speech.get) before "
-    "looking at the status of the refusal; with a wrong key that GET raises 401 too, so "
-    "accept() raises and tick() logs an unexpected error instead of deferring the file",
-    strict=True,
-)
 def test_wrong_speech_key_keeps_file_queued_and_says_so(make_app):
     app = make_app(SPEECH_KEY="wrong-key-0000")
     app.drop("queued.txt", TEXT.encode())

@@ -10,11 +10,6 @@ from tests.security.scan import capture_all_logs
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(
-    reason="pipeline logs blob names with %s: a name holding CR/LF (Storage accepts them) "
-    "writes forged lines into plain-text logs (func start, log stream, files)",
-    strict=True,
-)
 def test_names_with_line_breaks_do_not_forge_log_lines(make_app):
     app = make_app()
     name = "x\n2026-01-01 00:00:00 INFO shared.pipeline deliver: payroll.txt -> ok\r.txt"

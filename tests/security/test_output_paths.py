@@ -36,12 +36,6 @@ def test_output_folder_never_has_dot_or_empty_segments_or_a_leading_slash(name: 
     assert "\\" not in folder
 
 
-@pytest.mark.xfail(
-    reason="output_folder_for refuses only C0 controls and DEL; C1 controls (U+0080-U+009F, "
-    "e.g. U+0085 NEL, U+009B CSI), Unicode line/paragraph separators and bidi overrides pass "
-    "into output names, status answers and logs",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "name", ["nel\x85.txt", "csi\x9b31m.txt", "line\u2028break.txt", "invoice\u202etxt.json"]
 )
@@ -51,12 +45,6 @@ def test_names_with_other_control_or_formatting_characters_are_refused(name: str
     assert caught.value.code == "name"
 
 
-@pytest.mark.xfail(
-    reason="output_folder_for maps '', '.' and '..' segments to '_', which is also a segment "
-    "a user may choose: two different input files share one output folder and overwrite each "
-    "other's manifest",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("one", "other"), [("a//b.txt", "a/_/b.txt"), ("/x.txt", "_/x.txt"), ("a/./b.txt", "a/_/b.txt")]
 )

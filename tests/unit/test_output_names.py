@@ -11,9 +11,10 @@ from shared.errors import InputError
     [
         ("chapter.txt", "chapter.txt"),
         ("books/moby/ch1.txt", "books/moby/ch1.txt"),
-        ("../../etc/passwd.txt", "_/_/etc/passwd.txt"),
-        ("a/./b//c.txt", "a/_/b/_/c.txt"),
-        ("a\\..\\b.txt", "a/_/b.txt"),
+        ("../../etc/passwd.txt", "%2E%2E/%2E%2E/etc/passwd.txt"),
+        ("a/./b//c.txt", "a/%2E/b/%/c.txt"),
+        ("a\\..\\b.txt", "a%5C..%5Cb.txt"),
+        ("50%/_/x.txt", "50%25/_/x.txt"),
         ("名前/ü.txt", "名前/ü.txt"),
     ],
 )
