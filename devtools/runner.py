@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import azure.functions as func
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.functions.timer import TimerRequest
 from azure.storage.blob import ContainerClient
 
@@ -68,9 +70,13 @@ class LocalRunner:
     def deliver_event(self, name: str) -> None:
         """Call the blob trigger for one blob, as the host does on a BlobCreated event."""
         client = self.input_container.get_blob_client(name)
-        downloader = client.download_blob()
-        data = downloader.readall()
-        properties = downloader.properties
+        try:
+            properties = client.get_blob_properties()
+            data = client.download_blob(
+                etag=properties.etag, match_condition=MatchConditions.IfNotModified
+            ).readall()
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return  # replaced or deleted meanwhile: its next version has an event of its own
         stream = func.blob.InputStream(
             data=data,
             name=f"{self.input_container.container_name}/{name}",
