@@ -22,7 +22,8 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +65,8 @@ DELIVERY_LEASE = timedelta(minutes=10)
 #: most 8 s: about 3 minutes), so that a slow PUT never races another actor's PUT of the
 #: same job id - which, after that job was delivered and deleted, would create it again.
 SUBMIT_LEASE = timedelta(minutes=5)
+#: Files a tick works on at once (each step is I/O: storage and speech calls).
+TICK_WORKERS = 8
 #: How often a part whose job vanished at the service is submitted again.
 MAX_PART_ATTEMPTS = 3
 #: How often a part whose job failed at the service is tried (its inputs too).
@@ -83,7 +86,10 @@ class TickReport:
     errors: int = 0
     conflicts: int = 0
     listed: int = 0
-    details: list[str] = field(default_factory=list)
+
+    def add(self, other: TickReport) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
 
 
 class Pipeline:
@@ -290,30 +296,40 @@ class Pipeline:
     # -- tick ----------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
-        """Move every active file one step forward."""
+        """Move every active file one step forward, several files at a time."""
         report = TickReport()
-        records = []
-        for file_id in self.store.active_ids():
-            report.active += 1
-            record = self.store.get(file_id)
-            if record is None:
-                self.store.retire_marker(file_id)
-            else:
-                records.append(record)
-        listed = self._list_jobs_if_cheaper(records, report)
-        for record in records:
-            try:
-                self._step(record, report, listed)
-            except StaleRecordError:
-                report.conflicts += 1
-            except TransientError as error:
-                report.deferred += 1
-                logger.warning("tick: %r deferred: %s", record.blob_name, error)
-            except Exception:  # noqa: BLE001 - one broken file must not stop the others
-                report.errors += 1
-                logger.exception("tick: unexpected error on %r", record.blob_name)
+        file_ids = self.store.active_ids()
+        report.active = len(file_ids)
+        with ThreadPoolExecutor(TICK_WORKERS, thread_name_prefix="speechdrop-tick") as pool:
+            records = [record for record in pool.map(self._active_record, file_ids) if record]
+            listed = self._list_jobs_if_cheaper(records, report)
+            for outcome in pool.map(lambda record: self._step_safely(record, listed), records):
+                report.add(outcome)
         if report.active:
-            logger.info("tick: %s", {k: v for k, v in asdict(report).items() if k != "details"})
+            logger.info("tick: %s", asdict(report))
+        return report
+
+    def _active_record(self, file_id: str) -> FileRecord | None:
+        record = self.store.get(file_id)
+        if record is None:
+            self.store.retire_marker(file_id)
+        return record
+
+    def _step_safely(
+        self, record: FileRecord, listed: dict[str, dict[str, Any]] | None
+    ) -> TickReport:
+        """One file's step; whatever goes wrong stays with that file."""
+        report = TickReport()
+        try:
+            self._step(record, report, listed)
+        except StaleRecordError:
+            report.conflicts += 1
+        except TransientError as error:
+            report.deferred += 1
+            logger.warning("tick: %r deferred: %s", record.blob_name, error)
+        except Exception:  # noqa: BLE001 - one broken file must not stop the others
+            report.errors += 1
+            logger.exception("tick: unexpected error on %r", record.blob_name)
         return report
 
     def _list_jobs_if_cheaper(

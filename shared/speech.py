@@ -72,6 +72,7 @@ class SpeechClient:
         self._sleep = sleep
         #: Requests sent, by operation name; read by benchmarks and tests.
         self.request_counts: dict[str, int] = {}
+        self._counts_lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
@@ -152,7 +153,8 @@ class SpeechClient:
         url = path if path.startswith("http") else self._base + path
         params = None if "api-version=" in url else {"api-version": API_VERSION}
         for attempt in range(1, self._max_attempts + 1):
-            self.request_counts[operation] = self.request_counts.get(operation, 0) + 1
+            with self._counts_lock:
+                self.request_counts[operation] = self.request_counts.get(operation, 0) + 1
             try:
                 response = self._http.request(
                     method, url, params=params, json=json, headers=self._auth_headers()
