@@ -1,13 +1,19 @@
 """`python -m speechdrop`: the command line over the same `shared/` code as the app.
 
-    speechdrop [--endpoint URL] [--key KEY] [--json] COMMAND ...
+    speechdrop [--api batch|longaudio] [--endpoint URL] [--key KEY] [--json] COMMAND ...
 
     voices  [--locale xx-YY]                  the voices of the Speech resource's region
     submit  FILE... [options] [--wait [--out DIR]]  files -> batch synthesis jobs
     get     ID                                one job
     list    [--status S]                      every job of the Speech resource
     delete  ID...                             delete finished jobs
+    files   ID                                a synthesis' files (--api longaudio only)
     jobs    [--state S]                       what the pipeline's jobs table says
+
+``--api longaudio`` runs the same verbs against the Long Audio API v3.0 (retired 1 April
+2027; ``--endpoint`` is then the ``https://<region>.customvoice.api.speech.microsoft.com``
+host): ``submit`` sends each .txt / .ssml file as one synthesis script (see
+`speechdrop.longaudio`), the others work on syntheses instead of batch jobs.
 
 Configuration: ``--endpoint`` / ``SPEECH_ENDPOINT``; ``--key`` / ``SPEECH_KEY`` (without a
 key, Microsoft Entra ID through `DefaultAzureCredential`); the jobs table through
@@ -27,7 +33,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from azure.core.exceptions import (
     AzureError,
@@ -44,12 +50,16 @@ from shared.errors import (
     TransientError,
 )
 from shared.jobs import FileState, JobStore
-from shared.speech import SpeechClient
+from shared.longaudio import LongAudioClient
+from shared.speech import RestClient, SpeechClient
 from speechdrop import render
 
 __all__ = ["Context", "OperationFailed", "UsageError", "build_parser", "main", "make_credential"]
 
+_C = TypeVar("_C", bound=RestClient)
+
 PROG = "speechdrop"
+APIS = ("batch", "longaudio")
 JOB_STATUSES = ("Succeeded", "Failed", "Running", "NotStarted")
 
 
@@ -102,7 +112,9 @@ class Context:
         self.err = err
         self.json: bool = bool(getattr(args, "json", False))
         self._settings: dict[tuple[bool, bool], Settings] = {}
+        self.api: str = getattr(args, "api", None) or "batch"
         self._speech: SpeechClient | None = None
+        self._longaudio: LongAudioClient | None = None
         self._credentials: list[_SignInGuard] = []
         self._store: JobStore | None = None
 
@@ -137,13 +149,33 @@ class Context:
 
     @property
     def speech(self) -> SpeechClient:
+        """The batch synthesis client."""
         if self._speech is None:
-            settings = self.settings()
-            if settings.speech_key:
-                self._speech = SpeechClient(settings.speech_endpoint, key=settings.speech_key)
-            else:
-                self._speech = SpeechClient(settings.speech_endpoint, credential=self._credential())
+            self._speech = self._client(SpeechClient)
         return self._speech
+
+    @property
+    def longaudio(self) -> LongAudioClient:
+        """The Long Audio API client (same endpoint and credentials)."""
+        if self._longaudio is None:
+            self._longaudio = self._client(LongAudioClient)
+        return self._longaudio
+
+    @property
+    def client(self) -> SpeechClient | LongAudioClient:
+        """The client of the API chosen with --api."""
+        return self.longaudio if self.api == "longaudio" else self.speech
+
+    @property
+    def command(self) -> str:
+        """How to start a command for the chosen API, for hints: `speechdrop [--api ...]`."""
+        return PROG if self.api == "batch" else f"{PROG} --api {self.api}"
+
+    def _client(self, cls: type[_C]) -> _C:
+        settings = self.settings()
+        if settings.speech_key:
+            return cls(settings.speech_endpoint, key=settings.speech_key)
+        return cls(settings.speech_endpoint, credential=self._credential())
 
     def store(self) -> JobStore:
         if self._store is None:
@@ -175,8 +207,9 @@ class Context:
         return guard
 
     def close(self) -> None:
-        if self._speech is not None:
-            self._speech.close()
+        for client in (self._speech, self._longaudio):
+            if client is not None:
+                client.close()
         if self._store is not None:
             self._store.close()
         for credential in self._credentials:
@@ -197,8 +230,14 @@ class Context:
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    """--endpoint/--key/--json, accepted before and after the command name."""
+    """--api/--endpoint/--key/--json, accepted before and after the command name."""
     group = parser.add_argument_group("connection and output")
+    group.add_argument(
+        "--api",
+        choices=APIS,
+        default=argparse.SUPPRESS if suppress else "batch",
+        help="batch synthesis (default) or the Long Audio API v3.0",
+    )
     group.add_argument(
         "--endpoint",
         metavar="URL",
@@ -225,8 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Azure Speech batch synthesis from the command line, with speechdrop's "
-        "file conventions (.txt, .ssml/.xml, .json job documents).",
+        description="Azure Speech batch synthesis (or, with --api longaudio, the Long Audio "
+        "API) from the command line, with speechdrop's file conventions (.txt, .ssml/.xml, "
+        ".json job documents).",
         epilog="Environment: SPEECH_ENDPOINT, SPEECH_KEY (none: Microsoft Entra ID), "
         "SPEECHDROP_STORAGE and JOBS_TABLE (for `jobs`), and the app settings of "
         "shared/config.py (DEFAULT_VOICE, DEFAULT_OUTPUT_FORMAT, MAX_INPUT_CHARS, ...).",
@@ -254,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     delete = command("delete", commands.delete, "delete finished jobs")
     delete.add_argument("ids", metavar="ID", nargs="+")
+
+    files = command("files", commands.files, "list a synthesis' files (--api longaudio)")
+    files.add_argument("id", metavar="ID")
 
     jobs = command("jobs", commands.pipeline_jobs, "what the pipeline's jobs table says")
     jobs.add_argument("--state", choices=[state.value for state in FileState])

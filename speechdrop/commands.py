@@ -1,11 +1,16 @@
-"""The read-and-manage commands: voices, get, list, delete, jobs (submit is in submit.py).
+"""The read-and-manage commands: voices, get, list, delete, files, jobs (submit is in
+submit.py).
 
-Each takes the `Context` and returns the exit code. Job documents are printed with every
-URL's query stripped (`render.redact_job`): result links are SAS URLs.
+Each takes the `Context` and returns the exit code. The same commands serve both APIs
+(``--api``): a `View` says what differs (the client, the noun, the fields shown). Job and
+synthesis documents are printed with every URL's query stripped (`render.redact_job`):
+result links are SAS URLs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -13,66 +18,100 @@ from azure.core.exceptions import ResourceNotFoundError
 from shared import reports
 from shared.errors import SpeechServiceError
 from speechdrop import render
-from speechdrop.cli import PROG, Context
+from speechdrop.cli import PROG, Context, UsageError
 
-__all__ = ["delete", "get", "list_jobs", "pipeline_jobs", "voices"]
+__all__ = ["View", "delete", "files", "get", "list_jobs", "pipeline_jobs", "view", "voices"]
 
 _UNFINISHED = ("NotStarted", "Running")
 
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """What differs between the batch and Long Audio APIs for the read-and-manage verbs."""
+
+    noun: str  # what the API calls one item
+    gone: str  # why an item may be missing
+    voice_keys: tuple[str, str, str]  # name, locale, gender keys of a voice
+    details: Callable[[dict[str, Any]], list[tuple[str, str]]]
+    list_headers: tuple[str, ...]
+    list_row: Callable[[dict[str, Any]], Row]
+
+    def missing(self, ctx: Context, item_id: str) -> str:
+        return (
+            f"{self.noun} {item_id} does not exist (never created, {self.gone}): "
+            f"`{ctx.command} list` shows the {self.noun}s there are"
+        )
+
+    def unfinished(self, ctx: Context, item_id: str, status: str) -> str:
+        return (
+            f"{self.noun} {item_id} is still {status}; wait for it to finish "
+            f"(`{ctx.command} get {item_id}`) and delete it then"
+        )
+
 
 def voices(ctx: Context) -> int:
-    found = ctx.speech.voices()
+    found = ctx.client.voices()
+    name_key, locale_key, gender_key = view(ctx).voice_keys
     locale = ctx.args.locale
     if locale:
         wanted = locale.lower()
         found = [
             voice
             for voice in found
-            if str(voice.get("Locale", "")).lower() == wanted
-            or str(voice.get("Locale", "")).lower().split("-")[0] == wanted
+            if str(voice.get(locale_key, "")).lower() == wanted
+            or str(voice.get(locale_key, "")).lower().split("-")[0] == wanted
         ]
         if not found:
-            ctx.note(f"{PROG}: no voice has locale {locale!r}: run `{PROG} voices` for all")
+            ctx.note(f"{PROG}: no voice has locale {locale!r}: run `{ctx.command} voices` for all")
             if ctx.json:
                 render.print_json([], ctx.out)
             return 1
-    found.sort(key=lambda voice: (voice.get("Locale", ""), voice.get("ShortName", "")))
+    found.sort(key=lambda voice: (voice.get(locale_key, ""), voice.get(name_key, "")))
     if ctx.json:
         render.print_json(found, ctx.out)
     else:
-        rows = [(v.get("ShortName"), v.get("Locale"), v.get("Gender")) for v in found]
+        rows = [(v.get(name_key), v.get(locale_key), v.get(gender_key)) for v in found]
         render.table(("SHORTNAME", "LOCALE", "GENDER"), rows, ctx.out)
     return 0
 
 
 def get(ctx: Context) -> int:
-    job = ctx.speech.get(ctx.args.id)
-    if job is None:
-        ctx.note(f"{PROG}: {_missing(ctx.args.id)}")
+    item = ctx.client.get(ctx.args.id)
+    if item is None:
+        ctx.note(f"{PROG}: {view(ctx).missing(ctx, ctx.args.id)}")
         return 1
     if ctx.json:
-        render.print_json(render.redact_job(job), ctx.out)
+        render.print_json(render.redact_job(item), ctx.out)
         return 0
-    rows = _details(job)
+    rows = view(ctx).details(item)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         ctx.out.write(f"{label.ljust(width)}  {value}\n")
     return 0
 
 
-def _details(job: dict[str, Any]) -> list[tuple[str, str]]:
-    props = job.get("properties", {})
-    created, last = job.get("createdDateTime"), job.get("lastActionDateTime")
-    rows = [
-        ("id", job.get("id", "")),
-        ("status", job.get("status", "")),
-        ("description", job.get("description") or "-"),
+def _processing(item: dict[str, Any]) -> list[tuple[str, str]]:
+    """The rows every item has: id, status, times."""
+    created, last = item.get("createdDateTime"), item.get("lastActionDateTime")
+    rows = [("id", item.get("id", "")), ("status", item.get("status", ""))]
+    if "displayName" in item:
+        rows.append(("name", item["displayName"]))
+    rows += [
+        ("description", item.get("description") or "-"),
         ("created", render.timestamp(created)),
         ("last action", render.timestamp(last)),
     ]
     took = render.between(created, last)
-    if took is not None and job.get("status") in ("Succeeded", "Failed"):
+    if took is not None and item.get("status") in ("Succeeded", "Failed"):
         rows.append(("processing", render.duration(took * 1000)))
+    return rows
+
+
+def _details(job: dict[str, Any]) -> list[tuple[str, str]]:
+    props = job.get("properties", {})
+    rows = _processing(job)
     if "durationInMilliseconds" in props:
         rows.append(("audio", render.duration(props["durationInMilliseconds"])))
     if "succeededAudioCount" in props or "failedAudioCount" in props:
@@ -105,26 +144,77 @@ def _details(job: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _synthesis_details(synthesis: dict[str, Any]) -> list[tuple[str, str]]:
+    props = synthesis.get("properties", {})
+    rows = _processing(synthesis)
+    audio_ms = render.iso_duration_ms(props.get("totalDuration"))
+    if audio_ms is not None:
+        rows.append(("audio", render.duration(audio_ms)))
+    if "billableCharacterCount" in props:
+        rows.append(("characters", f"{props['billableCharacterCount']:,} billed"))
+    if props.get("outputFormat"):
+        rows.append(("format", props["outputFormat"]))
+    voices = [m.get("voiceName") or m.get("id", "") for m in synthesis.get("models", [])]
+    if voices:
+        rows.append(("voice", ", ".join(voices)))
+    if synthesis.get("locale"):
+        rows.append(("locale", synthesis["locale"]))
+    if "concatenateResult" in props:
+        rows.append(("concatenated", "yes" if props["concatenateResult"] else "no"))
+    return rows
+
+
+def _list_row(item: dict[str, Any]) -> Row:
+    props = item.get("properties", {})
+    audio_ms = props.get("durationInMilliseconds")
+    if audio_ms is None:
+        audio_ms = render.iso_duration_ms(props.get("totalDuration"))
+    return (
+        item.get("id"),
+        item.get("status"),
+        render.timestamp(item.get("createdDateTime")),
+        render.timestamp(item.get("lastActionDateTime")),
+        render.duration(audio_ms),
+        item.get("displayName", item.get("description")) or "",
+    )
+
+
+_LIST_HEADERS = ("ID", "STATUS", "CREATED", "LAST ACTION", "AUDIO")
+VIEWS = {
+    "batch": View(
+        noun="job",
+        gone="deleted, or expired",
+        voice_keys=("ShortName", "Locale", "Gender"),
+        details=_details,
+        list_headers=(*_LIST_HEADERS, "DESCRIPTION"),
+        list_row=_list_row,
+    ),
+    "longaudio": View(
+        noun="synthesis",
+        gone="or deleted",
+        voice_keys=("voiceName", "locale", "gender"),
+        details=_synthesis_details,
+        list_headers=(*_LIST_HEADERS, "NAME"),
+        list_row=_list_row,
+    ),
+}
+
+
+def view(ctx: Context) -> View:
+    return VIEWS[ctx.api]
+
+
 def list_jobs(ctx: Context) -> int:
     wanted = ctx.args.status
-    jobs = [job for job in ctx.speech.list() if wanted is None or job.get("status") == wanted]
+    items = [item for item in ctx.client.list() if wanted is None or item.get("status") == wanted]
     if ctx.json:
-        render.print_json([render.redact_job(job) for job in jobs], ctx.out)
+        render.print_json([render.redact_job(item) for item in items], ctx.out)
         return 0
-    rows = [
-        (
-            job.get("id"),
-            job.get("status"),
-            render.timestamp(job.get("createdDateTime")),
-            render.timestamp(job.get("lastActionDateTime")),
-            render.duration(job.get("properties", {}).get("durationInMilliseconds")),
-            job.get("description") or "",
-        )
-        for job in jobs
-    ]
-    render.table(("ID", "STATUS", "CREATED", "LAST ACTION", "AUDIO", "DESCRIPTION"), rows, ctx.out)
-    if not jobs:
-        ctx.note(f"{PROG}: no jobs" + (f" with status {wanted}" if wanted else ""))
+    shown = view(ctx)
+    render.table(shown.list_headers, [shown.list_row(item) for item in items], ctx.out)
+    if not items:
+        plural = "syntheses" if shown.noun == "synthesis" else f"{shown.noun}s"
+        ctx.note(f"{PROG}: no {plural}" + (f" with status {wanted}" if wanted else ""))
     return 0
 
 
@@ -136,25 +226,29 @@ def delete(ctx: Context) -> int:
         errors.append({"id": job_id, "error": message})
         ctx.note(f"{PROG}: {message}")
 
+    shown = view(ctx)
     for job_id in dict.fromkeys(ctx.args.ids):
-        job = ctx.speech.get(job_id)
+        job = ctx.client.get(job_id)
         if job is None:
-            refuse(job_id, _missing(job_id))
+            refuse(job_id, shown.missing(ctx, job_id))
             continue
         status = job.get("status")
         if status in _UNFINISHED:
-            refuse(job_id, _unfinished(job_id, status))
+            refuse(job_id, shown.unfinished(ctx, job_id, status))
             continue
         try:
-            gone = ctx.speech.delete(job_id)
+            gone = ctx.client.delete(job_id)
         except SpeechServiceError as error:
             if error.status != 400:
                 raise
             # It changed state between the GET and the DELETE (or the service refuses).
-            refuse(job_id, f"job {job_id} cannot be deleted: {error.message or error.code}")
+            refuse(
+                job_id,
+                f"{shown.noun} {job_id} cannot be deleted: {error.message or error.code}",
+            )
             continue
         if not gone:
-            refuse(job_id, _missing(job_id))
+            refuse(job_id, shown.missing(ctx, job_id))
             continue
         deleted.append(job_id)
         if not ctx.json:
@@ -164,18 +258,31 @@ def delete(ctx: Context) -> int:
     return 1 if errors else 0
 
 
-def _missing(job_id: str) -> str:
-    return (
-        f"job {job_id} does not exist (never created, deleted, or expired): "
-        f"`{PROG} list` shows the jobs there are"
-    )
-
-
-def _unfinished(job_id: str, status: str) -> str:
-    return (
-        f"job {job_id} is still {status}; wait for it to finish (`{PROG} get {job_id}`) "
-        "and delete it then"
-    )
+def files(ctx: Context) -> int:
+    if ctx.api != "longaudio":
+        raise UsageError("`files` lists a Long Audio synthesis' files: add --api longaudio")
+    synthesis_id = ctx.args.id
+    try:
+        found = ctx.longaudio.files(synthesis_id)
+    except SpeechServiceError as error:
+        if error.status != 404:
+            raise
+        ctx.note(f"{PROG}: {view(ctx).missing(ctx, synthesis_id)}")
+        return 1
+    if ctx.json:
+        render.print_json(render.redact_job(found), ctx.out)
+        return 0
+    rows = [
+        (
+            f.get("name"),
+            f.get("kind"),
+            f"{(f.get('properties') or {}).get('size', 0):,}",
+            render.timestamp(f.get("createdDateTime")),
+        )
+        for f in found
+    ]
+    render.table(("NAME", "KIND", "BYTES", "CREATED"), rows, ctx.out)
+    return 0
 
 
 def pipeline_jobs(ctx: Context) -> int:

@@ -17,6 +17,7 @@ __all__ = [
     "between",
     "duration",
     "elapsed",
+    "iso_duration_ms",
     "print_json",
     "redact_job",
     "scrub",
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 _URL = re.compile(r"https?://[^\s\"'<>]+")
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
 
 
 def strip_query(url: str) -> str:
@@ -96,6 +101,16 @@ def duration(milliseconds: float | None) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{seconds:04.1f}"
     return f"{minutes}:{seconds:04.1f}"
+
+
+def iso_duration_ms(value: str | None) -> float | None:
+    """An ISO 8601 duration (``PT5M57.252S``, the Long Audio API's) in milliseconds, or None."""
+    match = _ISO_DURATION.match(value or "")
+    if not value or not match or value in ("P", "PT"):
+        return None
+    parts = {key: float(number) for key, number in match.groupdict().items() if number}
+    scale = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
+    return sum(number * scale[key] for key, number in parts.items())
 
 
 def elapsed(seconds: float) -> str:

@@ -13,6 +13,9 @@ to stderr, and each finished job's ``outputs.result`` zip is unpacked into
 ``DIR/<file name>/`` (``DIR/<file name>/part-NNN/`` when the file needed several jobs).
 The results are the service's own files (``0001.wav``, ``0001.word.json``,
 ``summary.json``, ...); jobs are left at the service, where they expire.
+
+With ``--api longaudio`` the command is `speechdrop.longaudio.submit`, which shares the
+checks, the waiting, the unpacking and the report below.
 """
 
 from __future__ import annotations
@@ -24,18 +27,20 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from shared.documents import Document, build_document
+from shared.documents import build_document
 from shared.errors import InputError, SpeechdropError, TransientError
-from shared.speech import ServiceVoices
+from shared.speech import RestClient, ServiceVoices
 from speechdrop import render
 from speechdrop.cli import PROG, Context, OperationFailed, UsageError
 
-__all__ = ["JOB_ID", "add_arguments", "job_id", "submit"]
+__all__ = ["JOB_ID", "Poller", "add_arguments", "job_id", "submit"]
 
 #: The service's rule for batch synthesis ids.
 JOB_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,62}[a-zA-Z0-9]$")
@@ -104,7 +109,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--id-prefix",
         metavar="P",
-        default="cli",
         help="start of the job ids (default cli): 1-16 letters, digits, '.', '_' or '-'",
     )
 
@@ -144,8 +148,9 @@ class _Job:
 class _File:
     path: str  # as given
     name: str  # base name: what build_document and the output folder see
-    document: Document
+    info: dict[str, Any]  # kind, voice, outputFormat, inputs, characters (for --json)
     jobs: list[_Job] = field(default_factory=list)
+    payload: Any = None  # what is submitted: a Document (batch), a Script (Long Audio)
 
     def summary(self) -> dict[str, Any]:
         jobs = []
@@ -159,24 +164,22 @@ class _File:
             if job.error:
                 entry["error"] = job.error
             jobs.append(entry)
-        return {
-            "file": self.path,
-            "kind": self.document.kind,
-            "voice": self.document.options.voice,
-            "outputFormat": self.document.options.output_format,
-            "inputs": self.document.input_count,
-            "characters": self.document.characters,
-            "jobs": jobs,
-        }
+        return {"file": self.path, **self.info, "jobs": jobs}
 
 
-def submit(ctx: Context) -> int:
+@dataclass(frozen=True)
+class _Request:
+    """The files of one submit, read, with where their results go."""
+
+    paths: list[str]
+    names: list[str]
+    contents: list[bytes]
+    out_dir: Path
+
+
+def read_request(ctx: Context) -> _Request:
+    """Check the waiting options and read every file, before anything is submitted."""
     args = ctx.args
-    if not _PREFIX.match(args.id_prefix):
-        raise UsageError(
-            "--id-prefix must be 1-16 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
     if not args.wait and (args.out is not None or args.timeout is not None):
         raise UsageError("--out and --timeout go with --wait")
     out_dir: Path = args.out if args.out is not None else Path("out")
@@ -184,7 +187,22 @@ def submit(ctx: Context) -> int:
     names = [Path(path).name for path in paths]
     if args.wait:
         _check_out_dir(out_dir, names)
-    contents = [_read(path) for path in paths]
+    return _Request(paths, names, [_read(path) for path in paths], out_dir)
+
+
+def submit(ctx: Context) -> int:
+    if ctx.api == "longaudio":
+        from speechdrop import longaudio
+
+        return longaudio.submit(ctx)
+    args = ctx.args
+    prefix = args.id_prefix if args.id_prefix is not None else "cli"
+    if not _PREFIX.match(prefix):
+        raise UsageError(
+            "--id-prefix must be 1-16 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    request = read_request(ctx)
     metadata = {
         key: _metadata_value(getattr(args, flag))
         for flag, key in _METADATA.items()
@@ -195,24 +213,41 @@ def submit(ctx: Context) -> int:
 
     files: list[_File] = []
     problems = 0
-    for path, name, data in zip(paths, names, contents, strict=True):
+    for path, name, data in zip(request.paths, request.names, request.contents, strict=True):
         try:
             document = build_document(name, data, metadata, settings, catalog)
         except InputError as error:
             problems += 1
-            ctx.note(f"{name}: {_input_message(error)}")
+            ctx.note(f"{name}: {input_message(error)}")
             continue
-        files.append(_File(path, name, document))
+        info = {
+            "kind": document.kind,
+            "voice": document.options.voice,
+            "outputFormat": document.options.output_format,
+            "inputs": document.input_count,
+            "characters": document.characters,
+        }
+        files.append(_File(path, name, info, payload=document))
     if problems:
-        ctx.note(f"{PROG}: nothing was submitted; fix the file(s) above and try again")
-        return 1
+        return nothing_submitted(ctx)
 
-    _create_jobs(ctx, files, args.id_prefix)
+    _create_jobs(ctx, files, prefix)
+    return finish(ctx, files, request.out_dir, BATCH)
+
+
+def nothing_submitted(ctx: Context) -> int:
+    ctx.note(f"{PROG}: nothing was submitted; fix the file(s) above and try again")
+    return 1
+
+
+def finish(ctx: Context, files: list[_File], out_dir: Path, poller: Poller) -> int:
+    """After submitting: wait if asked, then report (text or --json); the exit code."""
+    args = ctx.args
     if not args.wait:
         if ctx.json:
             render.print_json({"files": [f.summary() for f in files]}, ctx.out)
         return 0
-    _wait(ctx, files, out_dir, args.interval, args.timeout)
+    _wait(ctx, files, out_dir, args.interval, args.timeout, poller)
     failed = [job for f in files for job in f.jobs if job.status != "Succeeded"]
     if ctx.json:
         render.print_json({"files": [f.summary() for f in files]}, ctx.out)
@@ -248,7 +283,7 @@ def _metadata_value(value: Any) -> str:
     return str(value)
 
 
-def _input_message(error: InputError) -> str:
+def input_message(error: InputError) -> str:
     where = error.where
     for key, flag in _FLAG_NAMES.items():
         if where and where.lower() == f"metadata key {key!r}":
@@ -261,39 +296,58 @@ def _create_jobs(ctx: Context, files: list[_File], prefix: str) -> None:
     created: list[str] = []
     for f in files:
         token = secrets.token_hex(3)
-        parts = len(f.document.jobs)
-        for index, request in enumerate(f.document.jobs):
+        document = f.payload
+        parts = len(document.jobs)
+        for index, request in enumerate(document.jobs):
             new_id = job_id(prefix, f.name, stamp, token, index, parts)
             part = f" (part {index + 1} of {parts})" if parts > 1 else ""
-            try:
+            with creating(ctx, created, "job"):
                 ctx.speech.create(new_id, request.body(f"{PROG} cli: {f.name}{part}"))
-            except SpeechdropError:
-                if created:
-                    ctx.note(
-                        f"{PROG}: {len(created)} job(s) were created before this failed: "
-                        + ", ".join(created)
-                    )
-                else:
-                    ctx.note(f"{PROG}: no job was created")
-                raise
             created.append(new_id)
             f.jobs.append(_Job(new_id, index))
             if not ctx.json:
                 ctx.out.write(new_id + "\n")
                 ctx.out.flush()
         ctx.note(
-            f"{f.name}: {parts} job(s), {f.document.input_count} input(s), "
-            f"{f.document.characters:,} characters, {f.document.options.voice}, "
-            f"{f.document.options.output_format}"
+            f"{f.name}: {parts} job(s), {document.input_count} input(s), "
+            f"{document.characters:,} characters, {document.options.voice}, "
+            f"{document.options.output_format}"
         )
+
+
+@contextmanager
+def creating(ctx: Context, created: list[str], noun: str) -> Iterator[None]:
+    """On a failed create, say which items were created before it (or that none was)."""
+    try:
+        yield
+    except SpeechdropError:
+        if created:
+            ctx.note(
+                f"{PROG}: {len(created)} {noun}(s) were created before this failed: "
+                + ", ".join(created)
+            )
+        else:
+            ctx.note(f"{PROG}: no {noun} was created")
+        raise
+
+
+@dataclass(frozen=True)
+class Poller:
+    """How `--wait` follows one API: read an item, fetch a finished one's results."""
+
+    nouns: str  # plural, for progress and messages
+    get: Callable[[Context, str], dict[str, Any] | None]
+    fetch: Callable[[Context, _File, _Job, dict[str, Any], Path], None]
+    gone: str  # the error of an item that disappeared while waited for
 
 
 class _Progress:
     """Progress on stderr: one rewritten line on a terminal, a line per change otherwise."""
 
-    def __init__(self, ctx: Context, total: int) -> None:
+    def __init__(self, ctx: Context, total: int, nouns: str = "jobs") -> None:
         self._ctx = ctx
         self._total = total
+        self._nouns = nouns
         self._start = time.monotonic()
         self._tty = ctx.err.isatty()
         self._last = ""
@@ -305,7 +359,7 @@ class _Progress:
         done = sum(job.status in _FINISHED or job.status == "Missing" for job in jobs)
         running = sum(job.status == "Running" for job in jobs)
         waiting = sum(job.status == "NotStarted" for job in jobs)
-        state = f"{done}/{self._total} jobs done, {running} running, {waiting} not started"
+        state = f"{done}/{self._total} {self._nouns} done, {running} running, {waiting} not started"
         line = f"waiting: {state} ({render.elapsed(self.elapsed())} elapsed)"
         if self._tty:
             self._ctx.err.write("\r" + line.ljust(len(self._last)))
@@ -322,33 +376,39 @@ class _Progress:
 
 
 def _wait(
-    ctx: Context, files: list[_File], out_dir: Path, interval: float, timeout: float | None
+    ctx: Context,
+    files: list[_File],
+    out_dir: Path,
+    interval: float,
+    timeout: float | None,
+    poller: Poller | None = None,
 ) -> None:
+    poller = poller or BATCH
     owner = {job.id: f for f in files for job in f.jobs}
     jobs = [job for f in files for job in f.jobs]
     pending = list(jobs)
-    progress = _Progress(ctx, len(jobs))
+    progress = _Progress(ctx, len(jobs), poller.nouns)
     failures = 0
     try:
         while pending:
             pause = interval
             try:
                 for job in list(pending):
-                    document = ctx.speech.get(job.id)
+                    document = poller.get(ctx, job.id)
                     if document is None:
                         job.status = "Missing"
-                        job.error = "the job disappeared at the service (deleted or expired)"
+                        job.error = poller.gone
                         pending.remove(job)
                         continue
                     job.status = document.get("status", job.status)
                     if job.status in _FINISHED:
-                        _fetch(ctx, owner[job.id], job, document, out_dir)
+                        poller.fetch(ctx, owner[job.id], job, document, out_dir)
                         pending.remove(job)
                 failures = 0
             except TransientError as error:
                 failures += 1
                 if failures >= _MAX_POLL_FAILURES:
-                    _still_running(ctx, pending)
+                    _still_running(ctx, pending, poller)
                     raise
                 retry_after = getattr(error, "retry_after", None) or 0
                 pause = max(interval * 2**failures, retry_after)
@@ -358,20 +418,23 @@ def _wait(
                 break
             if timeout is not None and progress.elapsed() + pause > timeout:
                 progress.end()
-                _still_running(ctx, pending)
+                _still_running(ctx, pending, poller)
                 raise OperationFailed(f"gave up waiting after {timeout:g} s (--timeout)")
             time.sleep(pause)
     except KeyboardInterrupt:
         progress.end()
-        _still_running(ctx, pending)
+        _still_running(ctx, pending, poller)
         raise
     progress.end()
 
 
-def _still_running(ctx: Context, pending: list[_Job]) -> None:
+def _still_running(ctx: Context, pending: list[_Job], poller: Poller) -> None:
     if pending:
         ids = " ".join(job.id for job in pending)
-        ctx.note(f"{PROG}: these jobs keep running at the service: {ids} (`{PROG} get ID`)")
+        ctx.note(
+            f"{PROG}: these {poller.nouns} keep running at the service: {ids} "
+            f"(`{ctx.command} get ID`)"
+        )
 
 
 def _fetch(ctx: Context, f: _File, job: _Job, document: dict[str, Any], out_dir: Path) -> None:
@@ -386,16 +449,29 @@ def _fetch(ctx: Context, f: _File, job: _Job, document: dict[str, Any], out_dir:
     folder = out_dir / f.name
     if len(f.jobs) > 1:
         folder = folder / f"part-{job.part + 1:03d}"
+    download_results(ctx.speech, job, url, folder)
+
+
+def download_results(client: RestClient, job: _Job, url: str, folder: Path) -> None:
+    """Download a result zip through its SAS `url` and unpack it into `folder`."""
     with tempfile.TemporaryFile(prefix="speechdrop-result-") as spool:
-        ctx.speech.download(job.id, url, spool)
+        client.download(job.id, url, spool)
         spool.seek(0)
         try:
             job.files = _unpack(spool, folder)
         except zipfile.BadZipFile:
-            job.error = "the result of the job is not a valid zip archive"
+            job.error = f"the result of {client.NOUN} {job.id} is not a valid zip archive"
             job.status = "Failed"
             return
     job.folder = folder
+
+
+BATCH = Poller(
+    nouns="jobs",
+    get=lambda ctx, job_id: ctx.speech.get(job_id),
+    fetch=_fetch,
+    gone="the job disappeared at the service (deleted or expired)",
+)
 
 
 def _unpack(spool: Any, folder: Path) -> list[str]:

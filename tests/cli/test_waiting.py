@@ -35,8 +35,7 @@ def test_throttled_polls_are_retried_and_progress_rewrites_one_line(tmp_path):
     ctx = Context(argparse.Namespace(), {}, io.StringIO(), err)
     ctx._speech = ThrottledTwice()  # type: ignore[assignment]
     job = _Job("cli-a-1", 0)
-    one_job = argparse.Namespace(jobs=(object(),))  # stands in for a Document
-    _wait(ctx, [_File("a.txt", "a.txt", one_job, [job])], Path(tmp_path), 0.01, None)
+    _wait(ctx, [_File("a.txt", "a.txt", {}, [job])], Path(tmp_path), 0.01, None)
     assert job.status == "Succeeded"
     text = err.getvalue()
     assert text.count("polling again") == 2
