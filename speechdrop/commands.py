@@ -32,6 +32,7 @@ class View:
     """What differs between the batch and Long Audio APIs for the read-and-manage verbs."""
 
     noun: str  # what the API calls one item
+    nouns: str  # and several
     gone: str  # why an item may be missing
     voice_keys: tuple[str, str, str]  # name, locale, gender keys of a voice
     details: Callable[[dict[str, Any]], list[tuple[str, str]]]
@@ -41,7 +42,7 @@ class View:
     def missing(self, ctx: Context, item_id: str) -> str:
         return (
             f"{self.noun} {item_id} does not exist (never created, {self.gone}): "
-            f"`{ctx.command} list` shows the {self.noun}s there are"
+            f"`{ctx.command} list` shows the {self.nouns} there are"
         )
 
     def unfinished(self, ctx: Context, item_id: str, status: str) -> str:
@@ -183,6 +184,7 @@ _LIST_HEADERS = ("ID", "STATUS", "CREATED", "LAST ACTION", "AUDIO")
 VIEWS = {
     "batch": View(
         noun="job",
+        nouns="jobs",
         gone="deleted, or expired",
         voice_keys=("ShortName", "Locale", "Gender"),
         details=_details,
@@ -191,6 +193,7 @@ VIEWS = {
     ),
     "longaudio": View(
         noun="synthesis",
+        nouns="syntheses",
         gone="or deleted",
         voice_keys=("voiceName", "locale", "gender"),
         details=_synthesis_details,
@@ -213,8 +216,7 @@ def list_jobs(ctx: Context) -> int:
     shown = view(ctx)
     render.table(shown.list_headers, [shown.list_row(item) for item in items], ctx.out)
     if not items:
-        plural = "syntheses" if shown.noun == "synthesis" else f"{shown.noun}s"
-        ctx.note(f"{PROG}: no {plural}" + (f" with status {wanted}" if wanted else ""))
+        ctx.note(f"{PROG}: no {shown.nouns}" + (f" with status {wanted}" if wanted else ""))
     return 0
 
 
