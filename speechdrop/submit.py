@@ -65,7 +65,12 @@ _FLAG_NAMES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", metavar="FILE", nargs="+", help=".txt, .ssml/.xml or .json")
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help=".txt, .ssml/.xml or .json (--api longaudio: .txt, .ssml/.xml)",
+    )
     options = parser.add_argument_group("synthesis options (default: the app settings)")
     options.add_argument("--voice", help="voice short name, e.g. en-US-AvaMultilingualNeural")
     options.add_argument(
@@ -73,20 +78,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="output_format",
         metavar="FORMAT",
         help="output format, e.g. "
-        "riff-24khz-16bit-mono-pcm (WAV) or audio-24khz-96kbitrate-mono-mp3",
+        "riff-24khz-16bit-mono-pcm (WAV) or audio-24khz-96kbitrate-mono-mp3 "
+        "(--api longaudio: one of its ten formats, default riff-16khz-16bit-mono-pcm)",
     )
     options.add_argument(
         "--concatenate",
         action=argparse.BooleanOptionalAction,
         help="the pipeline's concatenate flag (default on): it joins a file's audio, and so "
         "needs a WAV, raw or MP3 format; the CLI checks the file as the pipeline would but "
-        "unpacks the service's files as they are",
+        "unpacks the service's files as they are (--api longaudio: one audio file "
+        "instead of one per paragraph, default off)",
     )
     options.add_argument(
-        "--words", action=argparse.BooleanOptionalAction, help="word boundary timings"
+        "--words", action=argparse.BooleanOptionalAction, help="word boundary timings (batch only)"
     )
     options.add_argument(
-        "--sentences", action=argparse.BooleanOptionalAction, help="sentence boundary timings"
+        "--sentences",
+        action=argparse.BooleanOptionalAction,
+        help="sentence boundary timings (batch only)",
     )
     waiting = parser.add_argument_group("waiting for the results")
     waiting.add_argument("--wait", action="store_true", help="wait and download the results")
@@ -109,7 +118,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--id-prefix",
         metavar="P",
-        help="start of the job ids (default cli): 1-16 letters, digits, '.', '_' or '-'",
+        help="start of the job ids (default cli): 1-16 letters, digits, '.', '_' or '-' "
+        "(batch only)",
     )
 
 
