@@ -66,6 +66,13 @@ param maxInputsPerJob int = 10000
 param jobTimeoutMinutes int = 1440
 param serviceTtlHours int = 48
 
+@description('The service API that voices files by default; a file may choose with its backend metadata.')
+@allowed(['batch', 'longaudio'])
+param synthesisBackend string = 'batch'
+
+@description('Long Audio API endpoint (the region\'s customvoice host). Long Audio v3.0 takes a Speech key only, so it needs a key-enabled Speech resource.')
+param longAudioEndpoint string = 'https://${location}.customvoice.api.speech.microsoft.com'
+
 @description('Upper bound of Flex Consumption instances.')
 param maximumInstanceCount int = 40
 
@@ -225,6 +232,8 @@ module functionApp 'modules/functionapp.bicep' = {
     maxInputsPerJob: maxInputsPerJob
     jobTimeoutMinutes: jobTimeoutMinutes
     serviceTtlHours: serviceTtlHours
+    synthesisBackend: synthesisBackend
+    longAudioEndpoint: longAudioEndpoint
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

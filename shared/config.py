@@ -43,6 +43,8 @@ SETTING_NAMES = (
     "MAX_INPUTS_PER_JOB",
     "JOB_TIMEOUT_MINUTES",
     "SERVICE_TTL_HOURS",
+    "SYNTHESIS_BACKEND",
+    "LONG_AUDIO_ENDPOINT",
 )
 
 # "UseDevelopmentStorage=true" is the Functions host's shorthand for Azurite's default
@@ -106,6 +108,8 @@ class Settings:
     max_inputs_per_job: int = 10_000
     job_timeout_minutes: int = 24 * 60
     service_ttl_hours: int = 48
+    synthesis_backend: str = "batch"
+    long_audio_endpoint: str = ""  # empty: SPEECH_ENDPOINT (the emulator serves both)
 
     @classmethod
     def from_env(
@@ -132,11 +136,14 @@ class Settings:
         storage = None
         if need_storage or _storage_configured(env):
             storage = StorageConnection.from_env(env)
+        optional = _optional_settings(env)
+        optional.setdefault("long_audio_endpoint", endpoint)
+        optional["long_audio_endpoint"] = str(optional["long_audio_endpoint"]).rstrip("/")
         settings = cls(
             storage=storage,
             speech_endpoint=endpoint,
             speech_key=env.get("SPEECH_KEY", "").strip() or None,
-            **_optional_settings(env),
+            **optional,
         )
         settings.validate()
         return settings
@@ -158,6 +165,8 @@ class Settings:
             raise ConfigurationError("SERVICE_TTL_HOURS must be between 1 and 744.")
         if self.max_input_chars < 100:
             raise ConfigurationError("MAX_INPUT_CHARS must be at least 100.")
+        if self.synthesis_backend not in ("batch", "longaudio"):
+            raise ConfigurationError("SYNTHESIS_BACKEND must be batch or longaudio.")
 
 
 _INT_SETTINGS = {
@@ -175,6 +184,8 @@ _STR_SETTINGS = {
     "POLL_SCHEDULE": "poll_schedule",
     "DEFAULT_VOICE": "default_voice",
     "DEFAULT_OUTPUT_FORMAT": "default_output_format",
+    "SYNTHESIS_BACKEND": "synthesis_backend",
+    "LONG_AUDIO_ENDPOINT": "long_audio_endpoint",
 }
 
 

@@ -132,6 +132,7 @@ class SynthesisOptions:
     word_boundary: bool = True
     sentence_boundary: bool = True
     concatenate: bool = True
+    backend: str = "batch"  # the service API that voices the file: batch or longaudio
 
 
 @dataclass(frozen=True)
@@ -201,12 +202,19 @@ def _check_output_format(value: str, code: str, where: str) -> str:
     return value.lower()
 
 
+def _check_backend(value: str, code: str, where: str) -> str:
+    if value.lower() not in ("batch", "longaudio"):
+        raise InputError(code, f"{value[:40]!r} is not a backend: use batch or longaudio.", where)
+    return value.lower()
+
+
 _METADATA_VALUES = {
     "voice": ("voice", check_voice),
     "outputformat": ("output_format", _check_output_format),
     "rate": ("rate", check_rate),
     "pitch": ("pitch", check_pitch),
     "style": ("style", check_style),
+    "backend": ("backend", _check_backend),
 }
 _METADATA_FLAGS = {
     "wordboundary": "word_boundary",
@@ -240,6 +248,7 @@ def parse_options(metadata: Mapping[str, str], settings: Settings) -> SynthesisO
     values: dict[str, object] = {
         "voice": settings.default_voice,
         "output_format": settings.default_output_format.lower(),
+        "backend": settings.synthesis_backend,
     }
     for lower, (key, value) in _metadata(metadata).items():
         where = f"metadata key {key!r}"

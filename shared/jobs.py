@@ -113,6 +113,7 @@ class Part:
     failed_inputs: int = 0  # failedAudioCount of the finished job
     retry_of: int | None = None  # a retry part: index of the part whose failed inputs it holds
     offsets: list[int] | None = None  # a retry part: positions of those inputs in that part
+    service_id: str | None = None  # the service's id of the job, where it chooses it
 
     def input_index(self, position: int) -> int:
         """The file-wide index of the input at `position` in this part's job."""

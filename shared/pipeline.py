@@ -34,6 +34,7 @@ from azure.storage.blob import BlobServiceClient
 
 from shared import documents, reports
 from shared.audio import parse_format
+from shared.backends import Backend, BatchBackend, JobView, LongAudioBackend, check_long_audio
 from shared.config import STORAGE_CONNECTION, Settings
 from shared.delivery import InputFailure, OutputFolder, ResultArchive, output_folder_for
 from shared.errors import (
@@ -52,6 +53,7 @@ from shared.jobs import (
     file_id_for,
     utcnow,
 )
+from shared.longaudio import LongAudioClient
 from shared.speech import ServiceVoices, SpeechClient
 
 __all__ = ["Pipeline", "TickReport", "accept", "tick", "default_pipeline", "reset_default"]
@@ -101,11 +103,13 @@ class Pipeline:
         blobs: BlobServiceClient,
         store: JobStore,
         speech: SpeechClient,
+        long_audio: LongAudioClient | None = None,
     ) -> None:
         self.settings = settings
         self._blobs = blobs
         self.store = store
         self.speech = speech
+        self.long_audio = long_audio
         self.voices = ServiceVoices(speech)
         self._list_pages = 1  # pages the last job list took: what listing costs
         self._input = blobs.get_container_client(settings.input_container)
@@ -130,18 +134,25 @@ class Pipeline:
             table = TableClient(
                 storage.table_service_uri, settings.jobs_table, credential=credential
             )
-        if settings.speech_key:
-            speech = SpeechClient(settings.speech_endpoint, key=settings.speech_key)
-        else:
-            speech = SpeechClient(
-                settings.speech_endpoint,
-                credential=credential or _identity_credential(storage.client_id),
-            )
-        store = JobStore(table)
-        return cls(settings, blobs, store, speech)
+        auth: dict[str, Any] = {"key": settings.speech_key}
+        if not settings.speech_key:
+            auth = {"credential": credential or _identity_credential(storage.client_id)}
+        speech = SpeechClient(settings.speech_endpoint, **auth)
+        long_audio = LongAudioClient(settings.long_audio_endpoint, **auth)
+        return cls(settings, blobs, JobStore(table), speech, long_audio)
+
+    def backend(self, record: FileRecord) -> Backend:
+        """The backend that runs a file (built per call: it wraps the current clients)."""
+        if record.options.get("backend") == "longaudio":
+            if self.long_audio is None:
+                raise ConfigurationError("the Long Audio backend is not configured")
+            return LongAudioBackend(self.long_audio)
+        return BatchBackend(self.speech)
 
     def close(self) -> None:
         self.speech.close()
+        if self.long_audio is not None:
+            self.long_audio.close()
         self.store.close()
         self._blobs.close()
 
@@ -220,7 +231,10 @@ class Pipeline:
             )
         except (ResourceModifiedError, ResourceNotFoundError):
             raise _BlobChanged() from None
-        return documents.build_document(name, data, metadata, self.settings, self.voices)
+        document = documents.build_document(name, data, metadata, self.settings, self.voices)
+        if document.options.backend == "longaudio":
+            check_long_audio(document.jobs, document.options.output_format)
+        return document
 
     def _reject(self, name: str, etag: str, error: InputError) -> FileRecord:
         record = FileRecord(name, etag, FileState.ACCEPTED, _kind_of(name), {}, [], 0, 0)
@@ -238,15 +252,14 @@ class Pipeline:
 
     def _submit(self, record: FileRecord, document: documents.Document) -> None:
         """Create the record's pending jobs at the service, saving after each one."""
+        backend = self.backend(record)
         for part in record.parts:
             if part.status != "pending":
                 continue
             job_id = record.job_id(part)
-            body = _job_request(document, part).body(
-                description=f"speechdrop: {record.blob_name}"[:200]
-            )
+            description = f"speechdrop: {record.blob_name}"[:200]
             try:
-                self.speech.create(job_id, body)
+                part.service_id = backend.create(job_id, _job_request(document, part), description)
             except TransientError as error:
                 self._defer(record, error)
                 return
@@ -260,9 +273,11 @@ class Pipeline:
                     )
                     self._defer(record, TransientError(f"HTTP {error.status}"))
                     return
-                if self.speech.get(job_id) is None:
+                existing = backend.get(job_id, part.service_id)
+                if existing is None:
                     self._fail_rejected(record, part, error)
                     return
+                part.service_id = existing.service_id
                 logger.info("submit: %s existed already (an earlier attempt)", job_id)
             part.status = "NotStarted"
             record.attempts = 0
@@ -315,9 +330,7 @@ class Pipeline:
             self.store.retire_marker(file_id)
         return record
 
-    def _step_safely(
-        self, record: FileRecord, listed: dict[str, dict[str, Any]] | None
-    ) -> TickReport:
+    def _step_safely(self, record: FileRecord, listed: dict[str, JobView] | None) -> TickReport:
         """One file's step; whatever goes wrong stays with that file."""
         report = TickReport()
         try:
@@ -334,22 +347,25 @@ class Pipeline:
 
     def _list_jobs_if_cheaper(
         self, records: list[FileRecord], report: TickReport
-    ) -> dict[str, dict[str, Any]] | None:
+    ) -> dict[str, JobView] | None:
         """One pass over the service's job list, when that costs fewer requests than a GET
         per job to watch (the list gives 100 jobs a page). None: use GETs.
 
         Jobs missing from the list (created or deleted while it was read) are looked up
         with a GET, so a stale or partial list costs requests, never correctness.
         """
-        watched = sum(
-            len(record.parts)
+        watched = [
+            record
             for record in records
             if record.state in (FileState.SUBMITTED, FileState.RUNNING, FileState.DELIVERING)
-        )
-        if watched <= self._list_pages:
+        ]
+        if sum(len(record.parts) for record in watched) <= self._list_pages:
             return None
+        listed: dict[str, JobView] = {}
+        backends = {backend.name: backend for backend in map(self.backend, watched)}
         try:
-            listed = {job["id"]: job for job in self.speech.list()}
+            for backend in backends.values():
+                listed.update(backend.list())
         except TransientError as error:
             logger.warning("tick: job list unavailable (%s); polling one by one", error)
             return None
@@ -357,13 +373,16 @@ class Pipeline:
         report.listed = len(listed)
         return listed
 
-    def _job(self, job_id: str, listed: dict[str, dict[str, Any]] | None) -> dict[str, Any] | None:
+    def _job(
+        self, record: FileRecord, part: Part, listed: dict[str, JobView] | None
+    ) -> JobView | None:
+        job_id = record.job_id(part)
         if listed is not None and job_id in listed:
             return listed[job_id]
-        return self.speech.get(job_id)
+        return self.backend(record).get(job_id, part.service_id)
 
     def _step(
-        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+        self, record: FileRecord, report: TickReport, listed: dict[str, JobView] | None
     ) -> None:
         now = utcnow()
         if record.state.is_final:
@@ -427,19 +446,19 @@ class Pipeline:
         return now - accepted > timedelta(minutes=self.settings.job_timeout_minutes)
 
     def _poll(
-        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+        self, record: FileRecord, report: TickReport, listed: dict[str, JobView] | None
     ) -> None:
         changed = False
         for part in record.parts:
             if part.status in ("Succeeded", "Failed"):
                 continue
-            job = self._job(record.job_id(part), listed)
+            job = self._job(record, part, listed)
             if job is None:
                 self._requeue_part(record, part, "vanished at the service", MAX_PART_ATTEMPTS)
                 return
-            if job["status"] != part.status:
-                part.status = job["status"]
-                part.failed_inputs = job.get("properties", {}).get("failedAudioCount", 0) or 0
+            if job.status != part.status:
+                part.status = job.status
+                part.failed_inputs = job.failed_inputs
                 changed = True
             if part.status == "Failed":
                 if part.retry_of is None and part.attempt + 1 < MAX_SYNTHESIS_ATTEMPTS:
@@ -464,7 +483,7 @@ class Pipeline:
             self.store.save(record)
 
     def _retry_failed_inputs(
-        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+        self, record: FileRecord, report: TickReport, listed: dict[str, JobView] | None
     ) -> bool:
         """Inputs that failed inside succeeded jobs get one more try, on their own.
 
@@ -518,12 +537,12 @@ class Pipeline:
         self,
         record: FileRecord,
         part: Part,
-        job: dict[str, Any],
-        listed: dict[str, dict[str, Any]] | None,
+        job: JobView,
+        listed: dict[str, JobView] | None,
     ) -> None:
         """A job failed for good: name the inputs that failed when its results say which."""
         failures: list[InputFailure] = []
-        if job.get("outputs", {}).get("result"):
+        if job.results_ready:
             with self._open_results(record, part, listed) as (archive, _):
                 failures = [
                     archive.failure(position, part.input_index(position))
@@ -532,7 +551,7 @@ class Pipeline:
         if failures:
             self._fail_inputs(record, failures)
             return
-        reason = job.get("properties", {}).get("error", {}).get("message") or "no reason given"
+        reason = job.error or "no reason given"
         self._finish_failed(
             record,
             "synthesis",
@@ -573,7 +592,7 @@ class Pipeline:
     # -- deliver -------------------------------------------------------------------------
 
     def _deliver(
-        self, record: FileRecord, report: TickReport, listed: dict[str, dict[str, Any]] | None
+        self, record: FileRecord, report: TickReport, listed: dict[str, JobView] | None
     ) -> None:
         if self._input_superseded(record):
             self._finish_failed(
@@ -621,7 +640,7 @@ class Pipeline:
         )
 
     def _write_results(
-        self, record: FileRecord, listed: dict[str, dict[str, Any]] | None
+        self, record: FileRecord, listed: dict[str, JobView] | None
     ) -> tuple[OutputFolder, int]:
         """Audio and timings of every input, in order, into the output folder.
 
@@ -640,13 +659,13 @@ class Pipeline:
                 retry = retries.get(part.index)
                 with contextlib.ExitStack() as archives:
                     main, job = archives.enter_context(self._open_results(record, part, listed))
-                    billable += _billable_characters(job)
+                    billable += job.billable_characters
                     patch, patch_positions = None, {}
                     if retry is not None:
                         patch, retry_job = archives.enter_context(
                             self._open_results(record, retry, listed)
                         )
-                        billable += _billable_characters(retry_job)
+                        billable += retry_job.billable_characters
                         patch_positions = {offset: i for i, offset in enumerate(retry.offsets)}
                     if len(main.entries) != part.input_count:
                         raise TransientError(
@@ -671,32 +690,32 @@ class Pipeline:
 
     @contextlib.contextmanager
     def _open_results(
-        self, record: FileRecord, part: Part, listed: dict[str, dict[str, Any]] | None
-    ) -> Iterator[tuple[ResultArchive, dict[str, Any]]]:
+        self, record: FileRecord, part: Part, listed: dict[str, JobView] | None
+    ) -> Iterator[tuple[ResultArchive, JobView]]:
         """Download a part's results.zip into a temporary file and open it.
 
         The result link comes from this tick's job list when there is one; if that link
         has expired meanwhile, a fresh one is fetched once before the job counts as gone.
         """
         job_id = record.job_id(part)
+        backend = self.backend(record)
         audio_format = parse_format(record.options["output_format"])
         with tempfile.TemporaryFile(prefix="speechdrop-result-") as spool:
-            job = self._job(job_id, listed)
+            job = self._job(record, part, listed)
             may_refresh = listed is not None and job_id in listed
             while True:
                 if job is None:
                     raise _JobVanished(part)
-                url = job.get("outputs", {}).get("result")
-                if not url:
-                    raise TransientError(f"job {job_id} has no result link yet")
+                if not job.results_ready:
+                    raise TransientError(f"job {job_id} has no results yet")
                 try:
-                    self.speech.download(job_id, url, spool)
+                    backend.download(job, spool)
                     break
                 except SpeechServiceError:  # the link expired, or the job is gone
                     if not may_refresh:
                         raise _JobVanished(part) from None
                     may_refresh = False
-                    job = self.speech.get(job_id)
+                    job = backend.get(job_id, part.service_id)
             spool.seek(0)
             with zipfile.ZipFile(spool) as archive:
                 yield ResultArchive(archive, audio_format), job
@@ -715,7 +734,7 @@ class Pipeline:
         # "pending" parts too: a PUT may have succeeded before a crash kept us from saving
         # that; deleting a job that does not exist costs one 404.
         try:
-            self.speech.delete(record.job_id(part))
+            self.backend(record).delete(record.job_id(part), part.service_id)
         except SpeechServiceError as error:
             # e.g. a job still running cannot be deleted; it expires after SERVICE_TTL_HOURS
             logger.warning("cleanup: %s not deleted (%s)", record.job_id(part), error.code)
@@ -808,6 +827,7 @@ def _new_record(name: str, etag: str, document: documents.Document) -> FileRecor
             "concatenate": options.concatenate,
             "word_boundary": options.word_boundary,
             "sentence_boundary": options.sentence_boundary,
+            "backend": options.backend,
         },
         parts=[
             Part(index=i, first_input=job.first_input, input_count=len(job.inputs))
@@ -825,11 +845,6 @@ def _new_record(name: str, etag: str, document: documents.Document) -> FileRecor
 def _kind_of(name: str) -> str:
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return {"txt": "text", "ssml": "ssml", "xml": "ssml", "json": "job"}.get(suffix, "unknown")
-
-
-def _billable_characters(job: dict[str, Any]) -> int:
-    details = job.get("properties", {}).get("billingDetails", {})
-    return sum(value for value in details.values() if isinstance(value, int))
 
 
 def _identity_credential(client_id: str | None) -> Any:

@@ -37,6 +37,8 @@ param maxJobPayloadBytes int
 param maxInputsPerJob int
 param jobTimeoutMinutes int
 param serviceTtlHours int
+param synthesisBackend string
+param longAudioEndpoint string
 
 @allowed(['3.10', '3.11', '3.12'])
 param pythonVersion string = '3.11'
@@ -82,6 +84,8 @@ var appSettings = {
   MAX_INPUTS_PER_JOB: string(maxInputsPerJob)
   JOB_TIMEOUT_MINUTES: string(jobTimeoutMinutes)
   SERVICE_TTL_HOURS: string(serviceTtlHours)
+  SYNTHESIS_BACKEND: synthesisBackend
+  LONG_AUDIO_ENDPOINT: longAudioEndpoint
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

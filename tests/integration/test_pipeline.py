@@ -220,3 +220,35 @@ def test_failed_inputs_are_retried_on_their_own(make_app, stack):
     assert numbers == [str(n) for n in range(1, 13)]
     audio = app.output.download_blob("retry.txt/audio.wav").readall()
     assert manifest["audio"]["durationMs"] == pytest.approx(_wav_duration_ms(audio), abs=2)
+
+
+# twelve paragraphs; six to a job keeps each job over the Long Audio API's 400 characters
+LONG_CHAPTER = "".join(
+    f"Paragraph {n} of the long chapter, with enough words to be worth a listener's time.\n"
+    for n in range(1, 13)
+)
+
+
+@pytest.mark.parametrize("backend", ["batch", "longaudio"])
+def test_each_backend_delivers_one_audio_file_and_manifest(make_app, backend):
+    app = make_app(SYNTHESIS_BACKEND=backend, MAX_INPUTS_PER_JOB="6")
+    app.drop("both.txt", LONG_CHAPTER.encode(), outputformat="riff-24khz-16bit-mono-pcm")
+    app.drop("short.txt", b"Too short for Long Audio.\n")
+
+    statuses = app.runner.run_until_settled(["both.txt", "short.txt"], interval=0.5, timeout=180)
+
+    status = statuses["both.txt"]
+    assert status["state"] == "delivered" and status["progress"]["jobs"] == 2
+    manifest = app.output_json("both.txt/manifest.json")
+    audio = app.output.download_blob("both.txt/audio.wav").readall()
+    duration = _wav_duration_ms(audio)
+    assert manifest["audio"]["durationMs"] == pytest.approx(duration, abs=2)
+    assert 100 * len(LONG_CHAPTER.split()) < duration < 1000 * len(LONG_CHAPTER.split())
+    assert manifest["billableCharacters"] > 400
+    if backend == "batch":
+        _check_timings(app.output_json("both.txt/words.json"), duration)
+        assert statuses["short.txt"]["state"] == "delivered"
+    else:  # the Long Audio API has no boundaries, and its own input rules
+        assert "timings" not in manifest
+        assert statuses["short.txt"]["error"]["code"] == "size"
+        assert "backend=batch" in app.output_json("short.txt/error.json")["error"]["message"]
