@@ -26,7 +26,7 @@ from typing import IO, Any, Protocol
 
 from shared.documents import JobRequest
 from shared.errors import InputError
-from shared.longaudio import LongAudioClient
+from shared.longaudio import FORMATS, MAX_PARAGRAPHS, MIN_CHARACTERS, LongAudioClient, locale_of
 from shared.speech import SpeechClient
 
 __all__ = [
@@ -40,23 +40,6 @@ __all__ = [
 
 BACKENDS = ("batch", "longaudio")
 
-#: The Long Audio API's documented input rules and output formats.
-LONG_AUDIO_MIN_CHARACTERS = 400
-LONG_AUDIO_MAX_PARAGRAPHS = 10_000
-LONG_AUDIO_FORMATS = frozenset(
-    {
-        "riff-8khz-16bit-mono-pcm",
-        "riff-16khz-16bit-mono-pcm",
-        "riff-24khz-16bit-mono-pcm",
-        "riff-48khz-16bit-mono-pcm",
-        "audio-16khz-32kbitrate-mono-mp3",
-        "audio-16khz-64kbitrate-mono-mp3",
-        "audio-16khz-128kbitrate-mono-mp3",
-        "audio-24khz-48kbitrate-mono-mp3",
-        "audio-24khz-96kbitrate-mono-mp3",
-        "audio-24khz-160kbitrate-mono-mp3",
-    }
-)
 _AUDIO_MEMBER = re.compile(r"^(\d{4})\.(wav|mp3)$")
 _ERROR_MEMBER = re.compile(r"^(\d{4})\.err\.txt$")
 _VOICE_NAME = re.compile(r'<voice[^>]*\sname\s*=\s*["\']([^"\']+)["\']')
@@ -151,7 +134,7 @@ class LongAudioBackend:
             script=_script(request),
             display_name=job_id,
             description=description,
-            locale=_locale(voices[0]),
+            locale=locale_of(voices[0]) or "",
             voices=[{"voicename": voice} for voice in voices],
             output_format=str(request.properties["outputFormat"]),
             concatenate=False,
@@ -239,30 +222,26 @@ def _voices_of(request: JobRequest) -> list[str]:
     return list(dict.fromkeys(voice for found in names for voice in found))
 
 
-def _locale(voice: str) -> str:
-    return "-".join(voice.split("-")[:2])
-
-
 def check_long_audio(requests: Iterable[JobRequest], output_format: str) -> None:
     """The Long Audio API's input rules, as InputErrors that say what to do instead."""
-    if output_format not in LONG_AUDIO_FORMATS:
+    if output_format not in FORMATS:
         raise InputError(
             "metadata",
             f"The Long Audio API cannot produce {output_format}; choose one of "
-            f"{', '.join(sorted(LONG_AUDIO_FORMATS))}, or use backend=batch.",
+            f"{', '.join(sorted(FORMATS))}, or use backend=batch.",
             where="metadata key 'outputformat'",
         )
     for request in requests:
         characters = sum(item.characters for item in request.inputs)
-        if characters <= LONG_AUDIO_MIN_CHARACTERS:
+        if characters <= MIN_CHARACTERS:
             raise InputError(
                 "size",
-                f"The Long Audio API needs more than {LONG_AUDIO_MIN_CHARACTERS} characters "
+                f"The Long Audio API needs more than {MIN_CHARACTERS} characters "
                 f"per synthesis; this has {characters}. Use backend=batch for short files.",
             )
-        if len(request.inputs) >= LONG_AUDIO_MAX_PARAGRAPHS:
+        if len(request.inputs) >= MAX_PARAGRAPHS:
             raise InputError(
                 "size",
-                f"The Long Audio API takes fewer than {LONG_AUDIO_MAX_PARAGRAPHS:,} "
+                f"The Long Audio API takes fewer than {MAX_PARAGRAPHS:,} "
                 "paragraphs per synthesis; set MAX_INPUTS_PER_JOB lower, or use backend=batch.",
             )
