@@ -156,7 +156,7 @@ class Context:
 
     @property
     def longaudio(self) -> LongAudioClient:
-        """The Long Audio API client (same endpoint and credentials)."""
+        """The Long Audio API client (LONG_AUDIO_ENDPOINT, same credentials)."""
         if self._longaudio is None:
             self._longaudio = self._client(LongAudioClient)
         return self._longaudio
@@ -173,9 +173,12 @@ class Context:
 
     def _client(self, cls: type[_C]) -> _C:
         settings = self.settings()
+        endpoint = settings.speech_endpoint
+        if cls is LongAudioClient and not getattr(self.args, "endpoint", None):
+            endpoint = settings.long_audio_endpoint  # LONG_AUDIO_ENDPOINT, else SPEECH_ENDPOINT
         if settings.speech_key:
-            return cls(settings.speech_endpoint, key=settings.speech_key)
-        return cls(settings.speech_endpoint, credential=self._credential())
+            return cls(endpoint, key=settings.speech_key)
+        return cls(endpoint, credential=self._credential())
 
     def store(self) -> JobStore:
         if self._store is None:
