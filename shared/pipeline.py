@@ -18,10 +18,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import tempfile
 import threading
-import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -32,8 +29,7 @@ from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient
 from azure.storage.blob import BlobServiceClient
 
-from shared import documents, reports
-from shared.audio import parse_format
+from shared import documents, reports, results
 from shared.backends import Backend, BatchBackend, JobView, LongAudioBackend, check_long_audio
 from shared.config import STORAGE_CONNECTION, Settings
 from shared.delivery import InputFailure, OutputFolder, ResultArchive, output_folder_for
@@ -54,6 +50,7 @@ from shared.jobs import (
     utcnow,
 )
 from shared.longaudio import LongAudioClient
+from shared.results import JobVanished
 from shared.speech import ServiceVoices, SpeechClient
 
 __all__ = ["Pipeline", "TickReport", "accept", "tick", "default_pipeline", "reset_default"]
@@ -606,7 +603,7 @@ class Pipeline:
             return
         try:
             folder, billable = self._write_results(record, listed)
-        except _JobVanished as vanished:
+        except JobVanished as vanished:
             self._requeue_part(record, vanished.part, "vanished at the service", MAX_PART_ATTEMPTS)
             return
         timings = folder.timings
@@ -642,44 +639,9 @@ class Pipeline:
     def _write_results(
         self, record: FileRecord, listed: dict[str, JobView] | None
     ) -> tuple[OutputFolder, int]:
-        """Audio and timings of every input, in order, into the output folder.
-
-        Inputs that failed in a part and succeeded in its retry part are taken from the
-        retry. Returns the folder and the billable characters of all jobs.
-        """
-        retries = {p.retry_of: p for p in record.parts if p.retry_of is not None}
-        concatenate = record.options["concatenate"]
-        billable = 0
-        with OutputFolder(
-            self._output, output_folder_for(record.blob_name), record.options["output_format"]
-        ) as folder:
-            for part in record.parts:
-                if part.retry_of is not None:
-                    continue
-                retry = retries.get(part.index)
-                with contextlib.ExitStack() as archives:
-                    main, job = archives.enter_context(self._open_results(record, part, listed))
-                    billable += job.billable_characters
-                    patch, patch_positions = None, {}
-                    if retry is not None:
-                        patch, retry_job = archives.enter_context(
-                            self._open_results(record, retry, listed)
-                        )
-                        billable += retry_job.billable_characters
-                        patch_positions = {offset: i for i, offset in enumerate(retry.offsets)}
-                    if len(main.entries) != part.input_count:
-                        raise TransientError(
-                            f"job {record.job_id(part)} returned {len(main.entries)} results "
-                            f"for {part.input_count} inputs"
-                        )
-                    for position, entry in enumerate(main.entries):
-                        index = part.input_index(position)
-                        if entry.get("status") == "Succeeded":
-                            folder.add(main.item(position, index), concatenate)
-                        else:
-                            folder.add(patch.item(patch_positions[position], index), concatenate)
-            folder.finish_audio()
-        return folder, billable
+        return results.write_results(
+            self._output, record, lambda part: self._open_results(record, part, listed)
+        )
 
     def _input_superseded(self, record: FileRecord) -> bool:
         try:
@@ -688,37 +650,18 @@ class Pipeline:
             return False  # deleted inputs are still delivered
         return current != record.blob_etag
 
-    @contextlib.contextmanager
     def _open_results(
         self, record: FileRecord, part: Part, listed: dict[str, JobView] | None
-    ) -> Iterator[tuple[ResultArchive, JobView]]:
-        """Download a part's results.zip into a temporary file and open it.
-
-        The result link comes from this tick's job list when there is one; if that link
-        has expired meanwhile, a fresh one is fetched once before the job counts as gone.
-        """
+    ) -> contextlib.AbstractContextManager[tuple[ResultArchive, JobView]]:
+        """A part's results; the link comes from this tick's job list when there is one."""
         job_id = record.job_id(part)
-        backend = self.backend(record)
-        audio_format = parse_format(record.options["output_format"])
-        with tempfile.TemporaryFile(prefix="speechdrop-result-") as spool:
-            job = self._job(record, part, listed)
-            may_refresh = listed is not None and job_id in listed
-            while True:
-                if job is None:
-                    raise _JobVanished(part)
-                if not job.results_ready:
-                    raise TransientError(f"job {job_id} has no results yet")
-                try:
-                    backend.download(job, spool)
-                    break
-                except SpeechServiceError:  # the link expired, or the job is gone
-                    if not may_refresh:
-                        raise _JobVanished(part) from None
-                    may_refresh = False
-                    job = backend.get(job_id, part.service_id)
-            spool.seek(0)
-            with zipfile.ZipFile(spool) as archive:
-                yield ResultArchive(archive, audio_format), job
+        return results.open_results(
+            self.backend(record),
+            record,
+            part,
+            self._job(record, part, listed),
+            may_refresh=listed is not None and job_id in listed,
+        )
 
     def _clean_up(self, record: FileRecord) -> None:
         """Delete a final record's jobs at the service, then retire its marker.
@@ -787,14 +730,6 @@ class Pipeline:
 
 class _BlobChanged(Exception):
     """The input blob changed or vanished between reading its properties and its content."""
-
-
-class _JobVanished(Exception):
-    """A job the record knows is gone at the service (deleted or expired)."""
-
-    def __init__(self, part: Part) -> None:
-        super().__init__(f"job part {part.index} vanished")
-        self.part = part
 
 
 def _job_request(document: documents.Document, part: Part) -> documents.JobRequest:
