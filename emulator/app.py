@@ -38,7 +38,7 @@ from emulator.longaudio import THROTTLED, LongAudio, render_error
 from emulator.ratelimit import RateLimiter
 from emulator.signing import Signer
 from emulator.store import Job, Store, now_utc
-from emulator.validation import valid_id, validate_create
+from emulator.validation import query_integer, valid_id, validate_create
 from emulator.voices import voice_list
 
 __all__ = ["Surface", "create_app"]
@@ -231,25 +231,8 @@ class Emulator:
         return Response(status_code=204)
 
     async def list(self, request: Request) -> Response:
-        def integer(name: str, default: int, low: int, high: int) -> int:
-            raw = request.query_params.get(name)
-            if raw is None:
-                return default
-            try:
-                value = int(raw)
-            except ValueError:
-                value = low - 1
-            if not low <= value <= high:
-                raise ApiError(
-                    400,
-                    ErrorCode.BAD_ARGUMENT,
-                    f"'{name}' must be an integer from {low} to {high}.",
-                    "InvalidPaging",
-                )
-            return value
-
-        skip = integer("skip", 0, 0, 2**31 - 1)
-        size = integer("maxpagesize", 100, 1, 100)
+        skip = query_integer(request.query_params, "skip", 0, 0, 2**31 - 1)
+        size = query_integer(request.query_params, "maxpagesize", 100, 1, 100)
         jobs = self.store.list()
         page = jobs[skip : skip + size]
         body: dict = {"value": [self._body(request, j) for j in page]}

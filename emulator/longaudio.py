@@ -45,6 +45,7 @@ from emulator.ratelimit import RateLimiter
 from emulator.results import JobOutput, zip_files
 from emulator.signing import Signer
 from emulator.store import FINISHED, NOT_STARTED, RUNNING, SUCCEEDED, Job, Store, iso, now_utc
+from emulator.validation import query_integer
 from emulator.voices import VOICES
 
 __all__ = ["BASE", "SURFACE", "THROTTLED", "LongAudio", "iso_duration", "render_error"]
@@ -129,22 +130,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _integer(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(
-            400,
-            INVALID_ARGUMENT,
-            f"'{name}' must be an integer from {low} to {high}.",
-            "InvalidParameterValue",
-        )
-    return value
+_BAD_VALUE = "InvalidParameterValue"
 
 
 class LongAudio:
@@ -283,8 +269,9 @@ class LongAudio:
         return JSONResponse({"values": values})
 
     async def list(self, request: Request) -> Response:
-        skip = _integer(request, "skip", 0, 0, 2**31 - 1)
-        top = _integer(request, "top", 100, 1, 100)
+        params = request.query_params
+        skip = query_integer(params, "skip", 0, 0, 2**31 - 1, INVALID_ARGUMENT, _BAD_VALUE)
+        top = query_integer(params, "top", 100, 1, 100, INVALID_ARGUMENT, _BAD_VALUE)
         jobs = self.store.list(SURFACE)
         body: dict = {"values": [self.resource(j) for j in jobs[skip : skip + top]]}
         if skip + top < len(jobs):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from emulator.audio import DEFAULT_FORMAT, UNSUPPORTED, lookup
@@ -205,3 +206,25 @@ def validate_create(raw: bytes, content_type: str | None, max_payload_bytes: int
     definition["customVoices"] = {}
     definition["properties"] = out_props
     return definition
+
+
+def query_integer(
+    params: Mapping[str, str],
+    name: str,
+    default: int,
+    low: int,
+    high: int,
+    code: str = ErrorCode.BAD_ARGUMENT,
+    inner: str = "InvalidPaging",
+) -> int:
+    """A whole-number query parameter within [low, high], or a 400 naming it."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(400, code, f"'{name}' must be an integer from {low} to {high}.", inner)
+    return value
