@@ -278,7 +278,8 @@ class Pipeline:
                 logger.info("submit: %s existed already (an earlier attempt)", job_id)
             part.status = "NotStarted"
             record.attempts = 0
-            self.store.save(record)
+            if any(other.status == "pending" for other in record.parts):
+                self.store.save(record)  # what is created is known, should the rest fail
         record.next_attempt_at = None
         record.advance(FileState.SUBMITTED)
         self.store.save(record)
