@@ -14,6 +14,7 @@ temporary file, audio is staged into the output blob in blocks of at most
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import tempfile
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient, ContainerClient, ContentSettings
 
 from shared.audio import AudioFormat, Piece, parse_format, split_piece, wav_header
@@ -205,6 +207,20 @@ class OutputFolder:
                 self.timings[kind] = f"{kind}.json"
                 spool.upload(self._blob(f"{kind}.json"))
         return self.timings
+
+    def retract_manifest(self) -> None:
+        """Remove an earlier manifest.json before the folder is rewritten, so that a
+        manifest never stands beside outputs it does not describe."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._blob("manifest.json").delete_blob()
+
+    def remove_stale(self, keep: set[str]) -> None:
+        """Delete what an earlier version of the input left in the folder (other audio
+        files, timings it no longer has, an old error.json)."""
+        prefix = self.folder + "/"
+        for blob in self._container.list_blobs(name_starts_with=prefix):
+            if blob.name[len(prefix) :] not in keep:
+                self._container.delete_blob(blob.name)
 
     def write_json(self, name: str, document: dict[str, Any]) -> None:
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()

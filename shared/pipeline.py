@@ -58,7 +58,7 @@ __all__ = ["Pipeline", "TickReport", "accept", "tick", "default_pipeline", "rese
 logger = logging.getLogger(__name__)
 
 #: How long a tick that started a delivery owns it before another tick may redo it.
-DELIVERY_LEASE = timedelta(minutes=10)
+DELIVERY_LEASE = timedelta(minutes=40)  # longer than host.json's functionTimeout (30 min)
 #: How long whoever submits a file's jobs (the blob trigger, or a tick) owns that. It must
 #: outlast the slowest create the client can make (4 attempts of at most 40 s, waits of at
 #: most 8 s: about 3 minutes), so that a slow PUT never races another actor's PUT of the
@@ -68,6 +68,8 @@ SUBMIT_LEASE = timedelta(minutes=5)
 TICK_WORKERS = 8
 #: How often a part whose job vanished at the service is submitted again.
 MAX_PART_ATTEMPTS = 3
+#: How often a delivery is taken over after its lease ran out before the file fails.
+MAX_DELIVERY_ATTEMPTS = 3
 #: How often a part whose job failed at the service is tried (its inputs too).
 MAX_SYNTHESIS_ATTEMPTS = 2
 _MAX_BACKOFF_S = 15 * 60
@@ -279,7 +281,9 @@ class Pipeline:
             part.status = "NotStarted"
             record.attempts = 0
             if any(other.status == "pending" for other in record.parts):
-                self.store.save(record)  # what is created is known, should the rest fail
+                # what is created is known, should the rest fail; the lease is renewed
+                record.next_attempt_at = (utcnow() + SUBMIT_LEASE).isoformat()
+                self.store.save(record)
         record.next_attempt_at = None
         record.advance(FileState.SUBMITTED)
         self.store.save(record)
@@ -405,6 +409,17 @@ class Pipeline:
         elif record.state is FileState.DELIVERING:
             started = datetime.fromisoformat(record.times["delivering"])
             if now - started > DELIVERY_LEASE:
+                record.attempts += 1
+                if record.attempts > MAX_DELIVERY_ATTEMPTS:
+                    self._finish_failed(
+                        record,
+                        "delivery",
+                        f"Writing the results failed {MAX_DELIVERY_ATTEMPTS} times; see the "
+                        "app's logs. Upload the file again to retry.",
+                        None,
+                    )
+                    report.failed += 1
+                    return
                 record.stamp("delivering")
                 self.store.save(record)  # take over the lease
                 self._deliver(record, report, listed)
@@ -429,6 +444,17 @@ class Pipeline:
                 "its new version, if any, is processed on its own.",
                 None,
                 write_outputs=False,
+            )
+            report.failed += 1
+            return
+        if not _same_layout(record, document):
+            self._finish_failed(
+                record,
+                "changed",
+                "The app's settings (voice, format or job limits) changed since the file was "
+                "accepted, so its remaining jobs no longer fit the ones already made. Upload "
+                "the file again to voice it with the new settings.",
+                None,
             )
             report.failed += 1
             return
@@ -607,7 +633,22 @@ class Pipeline:
         except JobVanished as vanished:
             self._requeue_part(record, vanished.part, "vanished at the service", MAX_PART_ATTEMPTS)
             return
+        except results.UnrecoveredInputs as unrecovered:
+            self._fail_inputs(record, unrecovered.failures)
+            report.failed += 1
+            return
+        if self._input_superseded(record):  # a newer version arrived during the delivery
+            self._finish_failed(
+                record,
+                "superseded",
+                "A newer version of the input file arrived; its results replace these.",
+                None,
+                write_outputs=False,
+            )
+            report.failed += 1
+            return
         timings = folder.timings
+        folder.remove_stale({*folder.audio.files, *timings.values(), "manifest.json"})
         record.outputs = {"folder": folder.folder, **_audio_outputs(folder.audio.files), **timings}
         record.outputs["manifest"] = "manifest.json"
         audio = {
@@ -714,7 +755,9 @@ class Pipeline:
             "error": "error.json",
             "manifest": "manifest.json",
         }
+        folder.retract_manifest()
         folder.write_json("error.json", reports.error_report(record, self.settings.input_container))
+        folder.remove_stale({"error.json"})
         folder.write_json("manifest.json", reports.manifest(record, self.settings.input_container))
 
     # -- status --------------------------------------------------------------------------
@@ -731,6 +774,22 @@ class Pipeline:
 
 class _BlobChanged(Exception):
     """The input blob changed or vanished between reading its properties and its content."""
+
+
+def _same_layout(record: FileRecord, document: documents.Document) -> bool:
+    """Whether a document rebuilt for a queued record still matches the jobs it was
+    split into (settings may have changed since it was accepted)."""
+    originals = [part for part in record.parts if part.retry_of is None]
+    options = document.options
+    return (
+        len(document.jobs) == len(originals)
+        and all(
+            (job.first_input, len(job.inputs)) == (part.first_input, part.input_count)
+            for job, part in zip(document.jobs, originals, strict=True)
+        )
+        and (options.output_format, options.backend)
+        == (record.options["output_format"], record.options.get("backend", "batch"))
+    )
 
 
 def _job_request(document: documents.Document, part: Part) -> documents.JobRequest:
@@ -779,8 +838,8 @@ def _new_record(name: str, etag: str, document: documents.Document) -> FileRecor
 
 
 def _kind_of(name: str) -> str:
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return {"txt": "text", "ssml": "ssml", "xml": "ssml", "json": "job"}.get(suffix, "unknown")
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return documents.SUPPORTED_EXTENSIONS.get(suffix, "unknown")
 
 
 def _identity_credential(client_id: str | None) -> Any:

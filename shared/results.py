@@ -18,11 +18,11 @@ from azure.storage.blob import ContainerClient
 
 from shared.audio import parse_format
 from shared.backends import Backend, JobView
-from shared.delivery import OutputFolder, ResultArchive, output_folder_for
+from shared.delivery import InputFailure, OutputFolder, ResultArchive, output_folder_for
 from shared.errors import SpeechServiceError, TransientError
 from shared.jobs import FileRecord, Part
 
-__all__ = ["JobVanished", "open_results", "write_results"]
+__all__ = ["JobVanished", "UnrecoveredInputs", "open_results", "write_results"]
 
 ResultsOpener = Callable[[Part], AbstractContextManager[tuple[ResultArchive, JobView]]]
 
@@ -33,6 +33,15 @@ class JobVanished(Exception):
     def __init__(self, part: Part) -> None:
         super().__init__(f"job part {part.index} vanished")
         self.part = part
+
+
+class UnrecoveredInputs(Exception):
+    """Inputs failed in a job and no retry part holds them (e.g. a backend that reports
+    a job Succeeded with failed inputs, without saying how many)."""
+
+    def __init__(self, failures: list[InputFailure]) -> None:
+        super().__init__(f"{len(failures)} input(s) failed")
+        self.failures = failures
 
 
 @contextlib.contextmanager
@@ -78,6 +87,7 @@ def write_results(
     with OutputFolder(
         output, output_folder_for(record.blob_name), record.options["output_format"]
     ) as folder:
+        folder.retract_manifest()
         for part in record.parts:
             if part.retry_of is not None:
                 continue
@@ -95,6 +105,13 @@ def write_results(
                         f"job {record.job_id(part)} returned {len(main.entries)} results "
                         f"for {part.input_count} inputs"
                     )
+                unrecovered = [
+                    main.failure(position, part.input_index(position))
+                    for position in main.failed_positions()
+                    if position not in patch_positions
+                ]
+                if unrecovered:
+                    raise UnrecoveredInputs(unrecovered)
                 for position, entry in enumerate(main.entries):
                     index = part.input_index(position)
                     if entry.get("status") == "Succeeded":

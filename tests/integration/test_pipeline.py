@@ -252,3 +252,22 @@ def test_each_backend_delivers_one_audio_file_and_manifest(make_app, backend):
         assert "timings" not in manifest
         assert statuses["short.txt"]["error"]["code"] == "size"
         assert "backend=batch" in app.output_json("short.txt/error.json")["error"]["message"]
+
+
+def test_a_new_version_replaces_the_old_outputs_entirely(make_app):
+    app = make_app()
+    three = "First paragraph here.\nSecond paragraph here.\nThird paragraph here.\n"
+    app.drop("v.txt", three.encode(), concatenate="false", outputformat="riff-16khz-16bit-mono-pcm")
+    app.runner.run_until_settled(["v.txt"], interval=0.5, timeout=120)
+    assert {"audio/0003.wav", "words.json"} <= app.output_names("v.txt")
+
+    app.drop("v.txt", b"Only one paragraph now.\n", wordboundary="false")
+    app.runner.deliver_new_events()
+    status = app.runner.run_until_settled(["v.txt"], interval=0.5, timeout=120)["v.txt"]
+
+    assert status["state"] == "delivered"
+    assert app.output_names("v.txt") == {"audio.mp3", "sentences.json", "manifest.json"}
+
+    app.drop("v.txt", b"\xff\xfe not text")  # a broken third version: only its report stays
+    app.runner.run_until_settled(["v.txt"], interval=0.5, timeout=60)
+    assert app.output_names("v.txt") == {"error.json", "manifest.json"}
