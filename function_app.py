@@ -7,11 +7,15 @@
 """
 
 import json
+import logging
 
 import azure.functions as func
 
 from shared import pipeline
 from shared.config import STORAGE_CONNECTION
+
+# The Storage SDK logs every request and response at INFO (redacted, but costly to ingest).
+logging.getLogger("azure").setLevel(logging.WARNING)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 

@@ -5,8 +5,8 @@ context manager exits, also on Ctrl-C or an exception. Used by the integration t
 demo, the soak and the benchmarks.
 
 Azurite runs with an account of its own whose key is random per run, so a secret scan of
-the logs of a run has a real key to look for (and the well-known development key never
-appears anywhere in speechdrop).
+the logs of a run has a real key to look for (the public development key is used only
+where `UseDevelopmentStorage=true` is configured, see shared/config.py).
 """
 
 from __future__ import annotations

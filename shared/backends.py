@@ -30,15 +30,12 @@ from shared.longaudio import FORMATS, MAX_PARAGRAPHS, MIN_CHARACTERS, LongAudioC
 from shared.speech import SpeechClient
 
 __all__ = [
-    "BACKENDS",
     "Backend",
     "BatchBackend",
     "JobView",
     "LongAudioBackend",
     "check_long_audio",
 ]
-
-BACKENDS = ("batch", "longaudio")
 
 _AUDIO_MEMBER = re.compile(r"^(\d{4})\.(wav|mp3)$")
 _ERROR_MEMBER = re.compile(r"^(\d{4})\.err\.txt$")

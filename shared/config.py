@@ -99,6 +99,7 @@ class Settings:
     input_container: str = "input"
     output_container: str = "output"
     jobs_table: str = "speechdropjobs"
+    # the host reads %POLL_SCHEDULE% itself; the default here is the one Bicep must match
     poll_schedule: str = "*/30 * * * * *"
     default_voice: str = "en-US-AvaMultilingualNeural"
     default_output_format: str = "audio-24khz-96kbitrate-mono-mp3"

@@ -285,6 +285,13 @@ class JobStore:
         records = [FileRecord.from_entity(row) for row in rows if row["BlobName"] == blob_name]
         return sorted(records, key=lambda r: r.times.get("accepted", ""), reverse=True)
 
+    def recent(self, state: str | None = None, limit: int | None = None) -> list[FileRecord]:
+        """Records newest first (by acceptance), optionally of one state. It reads the
+        whole history: meant for status pages and tools, not for the tick."""
+        records = [r for r in self.all_records() if state is None or r.state.value == state]
+        records.sort(key=lambda record: record.times.get("accepted", ""), reverse=True)
+        return records[:limit]
+
     def all_records(self) -> Iterator[FileRecord]:
         rows = self._table.query_entities(
             "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",

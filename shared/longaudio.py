@@ -37,7 +37,6 @@ from shared.ssml import parse_speak_documents
 
 __all__ = [
     "DEFAULT_FORMAT",
-    "FINISHED",
     "FORMATS",
     "MAX_PARAGRAPHS",
     "MIN_CHARACTERS",
@@ -64,7 +63,6 @@ FORMATS = (
     "audio-24khz-96kbitrate-mono-mp3",
     "audio-24khz-160kbitrate-mono-mp3",
 )
-FINISHED = ("Succeeded", "Failed")
 RESULT_KIND = "LongAudioSynthesisResult"
 SCRIPT_EXTENSIONS = {".txt": "text", ".ssml": "ssml", ".xml": "ssml"}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -218,7 +216,7 @@ def prepare_script(name: str, data: bytes) -> Script:
     paragraphs = [(number, line) for number, line in lines if line.strip()]
     if len(paragraphs) >= MAX_PARAGRAPHS:
         raise InputError(
-            "paragraphs",
+            "size",
             f"The file has {len(paragraphs):,} paragraphs (non-blank lines); the Long Audio "
             f"API takes fewer than {MAX_PARAGRAPHS:,}: split it into several files.",
         )
@@ -246,7 +244,7 @@ def prepare_script(name: str, data: bytes) -> Script:
         script = data
     if characters <= MIN_CHARACTERS:
         raise InputError(
-            "too-short",
+            "size",
             f"The file has {characters} characters"
             + (" of text" if kind == "ssml" else "")
             + f"; the Long Audio API needs more than {MIN_CHARACTERS} (the batch API takes "

@@ -767,9 +767,7 @@ class Pipeline:
         return reports.status_view(versions[0]) if versions else None
 
     def recent(self, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        records = [r for r in self.store.all_records() if state is None or r.state.value == state]
-        records.sort(key=lambda r: r.times.get("accepted", ""), reverse=True)
-        return [reports.status_view(r) for r in records[:limit]]
+        return [reports.status_view(r) for r in self.store.recent(state, limit)]
 
 
 class _BlobChanged(Exception):

@@ -292,14 +292,13 @@ def pipeline_jobs(ctx: Context) -> int:
     table = ctx.settings(speech=False, storage=True).jobs_table
     wanted = ctx.args.state
     try:
-        records = [r for r in store.all_records() if wanted is None or r.state.value == wanted]
+        records = store.recent(wanted)
     except ResourceNotFoundError:
         ctx.note(
             f"{PROG}: the jobs table {table!r} does not exist yet (the pipeline creates it "
             "when it first runs): check JOBS_TABLE"
         )
         records = []
-    records.sort(key=lambda record: record.times.get("accepted", ""), reverse=True)
     views = [reports.status_view(record) for record in records]
     if ctx.json:
         render.print_json(views, ctx.out)

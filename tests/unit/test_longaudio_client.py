@@ -267,10 +267,10 @@ def test_ssml_is_sent_as_it_is_one_document_per_line():
     [
         ("a.json", b"{}", "extension", "a.json"),
         ("a.txt", b"  \n", "empty", None),
-        ("a.txt", b"Too short.", "too-short", None),
-        ("a.txt", b"x\n" * 10_000, "paragraphs", None),
+        ("a.txt", b"Too short.", "size", None),
+        ("a.txt", b"x\n" * 10_000, "size", None),
         ("a.ssml", ssml(LONG).encode(), "encoding", None),
-        ("a.ssml", codecs.BOM_UTF8 + ssml("Hi.").encode(), "too-short", None),
+        ("a.ssml", codecs.BOM_UTF8 + ssml("Hi.").encode(), "size", None),
         ("a.xml", BOM + b'<?xml version="1.0"?>' + ssml(LONG).encode(), "ssml", "line 1"),
         ("a.ssml", BOM + ssml(LONG).replace("<voice", "\n<voice").encode(), "ssml", "line 1"),
         ("a.ssml", BOM + (ssml(LONG) + "\n" + ssml(LONG)[:-3]).encode(), "ssml", "line 2"),
