@@ -180,7 +180,7 @@ def test_crash_during_delivery_cleanup_does_not_resubmit(make_app, stack, monkey
     assert app.output_json(f"{name}/manifest.json")["status"] == "delivered"
     assert _state(app, name) == "delivered"  # saved before the cleanup at the service
 
-    monkeypatch.setattr(pipeline, "DELIVERY_LEASE", timedelta(0))  # as if 10 minutes passed
+    monkeypatch.setattr(pipeline, "DELIVERY_LEASE", timedelta(0))  # as if the lease had run out
     for _ in range(3):
         app.runner.tick()  # the leftover marker: cleanup only
     status = app.runner.get("jobs/" + name)[1]
