@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import queue
 import random
 import secrets
@@ -30,8 +29,8 @@ import httpx
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 import function_app
-from devtools.localstack import Azurite, Emulator, emulator
-from devtools.runner import LocalRunner
+from devtools.localstack import Azurite, Emulator, app_settings, emulator
+from devtools.runner import LocalRunner, app_environment
 from shared import pipeline
 
 __all__ = [
@@ -253,15 +252,14 @@ class AppUnderTest:
 
 def app_env(name: str, storage: Azurite, speech: Emulator, **settings: str) -> dict[str, str]:
     n = next(_counter)
-    return {
-        "SPEECHDROP_STORAGE": storage.connection_string,
-        "SPEECH_ENDPOINT": speech.endpoint,
-        "SPEECH_KEY": speech.key or "",
-        "INPUT_CONTAINER": f"{name}-in-{n}",
-        "OUTPUT_CONTAINER": f"{name}-out-{n}",
-        "JOBS_TABLE": f"bench{name.replace('-', '')}{n}",
+    return app_settings(
+        storage,
+        speech,
+        INPUT_CONTAINER=f"{name}-in-{n}",
+        OUTPUT_CONTAINER=f"{name}-out-{n}",
+        JOBS_TABLE=f"bench{name.replace('-', '')}{n}",
         **settings,
-    }
+    )
 
 
 @contextmanager
@@ -277,11 +275,7 @@ def scenario(
     with ExitStack() as stack:
         speech = stack.enter_context(emulator(key=key, extra_args=emulator_args, log_dir=log_dir))
         env = app_env(name, storage, speech, **settings)
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        stack.callback(_restore_env, saved)
-        pipeline.reset_default()
-        stack.callback(pipeline.reset_default)
+        stack.enter_context(app_environment(env))
         blobs = stack.enter_context(
             BlobServiceClient.from_connection_string(storage.connection_string)
         )
@@ -298,14 +292,6 @@ def scenario(
         )
         app.observer.attach(app.speech)  # builds the default pipeline (and its storage)
         yield app
-
-
-def _restore_env(saved: dict[str, str | None]) -> None:
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 # -- a Functions host stand-in ------------------------------------------------------------------

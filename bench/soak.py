@@ -32,7 +32,6 @@ import argparse
 import io
 import json
 import logging
-import os
 import random
 import re
 import secrets
@@ -54,8 +53,8 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 import function_app
-from devtools.localstack import azurite, emulator
-from devtools.runner import LocalRunner
+from devtools.localstack import app_settings, azurite, emulator
+from devtools.runner import LocalRunner, app_environment
 from shared import pipeline
 from shared.audio import parse_format, split_piece
 from shared.jobs import FileRecord, JobStore, file_id_for
@@ -478,22 +477,6 @@ class SoakResult:
         for row in rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
         return "\n".join(lines)
-
-
-@contextmanager
-def _environment(settings: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    pipeline.reset_default()
-    try:
-        yield
-    finally:
-        pipeline.reset_default()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class _Soak:
@@ -975,18 +958,17 @@ def run_soak(config: SoakConfig, say: Callable[[str], None] | None = None) -> So
                 log_dir=log_dir,
             )
         )
-        settings = {
-            "SPEECHDROP_STORAGE": storage.connection_string,
-            "SPEECH_ENDPOINT": speech.endpoint,
-            "SPEECH_KEY": key,
-            "INPUT_CONTAINER": INPUT_CONTAINER,
-            "OUTPUT_CONTAINER": OUTPUT_CONTAINER,
-            "JOBS_TABLE": JOBS_TABLE,
-            "POLL_SCHEDULE": "*/1 * * * * *",
-            "JOB_TIMEOUT_MINUTES": str(config.job_timeout_minutes),
-            "MAX_INPUTS_PER_JOB": str(config.max_inputs_per_job),
-        }
-        stack.enter_context(_environment(settings))
+        settings = app_settings(
+            storage,
+            speech,
+            INPUT_CONTAINER=INPUT_CONTAINER,
+            OUTPUT_CONTAINER=OUTPUT_CONTAINER,
+            JOBS_TABLE=JOBS_TABLE,
+            POLL_SCHEDULE="*/1 * * * * *",
+            JOB_TIMEOUT_MINUTES=str(config.job_timeout_minutes),
+            MAX_INPUTS_PER_JOB=str(config.max_inputs_per_job),
+        )
+        stack.enter_context(app_environment(settings))
         stack.enter_context(_leases(config))
         blobs = stack.enter_context(
             BlobServiceClient.from_connection_string(storage.connection_string)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import secrets
 import shutil
 import sys
@@ -27,9 +26,8 @@ from typing import Any
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 import function_app
-from devtools.localstack import azurite, emulator
-from devtools.runner import LocalRunner, schedule_interval_seconds
-from shared import pipeline
+from devtools.localstack import app_settings, azurite, emulator
+from devtools.runner import LocalRunner, app_environment, schedule_interval_seconds
 
 __all__ = ["main", "run_demo"]
 
@@ -100,16 +98,14 @@ def run_demo(input_dir: Path, out: Path, timeout: float = 600.0) -> dict[str, di
         print("starting Azurite and the batch synthesis emulator ...", file=sys.stderr)
         storage = stack.enter_context(azurite())
         speech = stack.enter_context(emulator(key=key, extra_args=EMULATOR_ARGS))
-        settings = {
-            "SPEECHDROP_STORAGE": storage.connection_string,
-            "SPEECH_ENDPOINT": speech.endpoint,
-            "SPEECH_KEY": key,
-            "INPUT_CONTAINER": INPUT_CONTAINER,
-            "OUTPUT_CONTAINER": OUTPUT_CONTAINER,
-            "POLL_SCHEDULE": POLL_SCHEDULE,
-        }
-        _apply(settings)
-        stack.callback(pipeline.reset_default)
+        settings = app_settings(
+            storage,
+            speech,
+            INPUT_CONTAINER=INPUT_CONTAINER,
+            OUTPUT_CONTAINER=OUTPUT_CONTAINER,
+            POLL_SCHEDULE=POLL_SCHEDULE,
+        )
+        stack.enter_context(app_environment(settings))
         blobs = stack.enter_context(
             BlobServiceClient.from_connection_string(storage.connection_string)
         )
@@ -140,11 +136,6 @@ def run_demo(input_dir: Path, out: Path, timeout: float = 600.0) -> dict[str, di
         if error:
             print(f"\n{name} failed ({error['code']}): {error['message']}")
     return statuses
-
-
-def _apply(settings: dict[str, str]) -> None:
-    os.environ.update(settings)
-    pipeline.reset_default()
 
 
 def main(argv: list[str] | None = None) -> int:

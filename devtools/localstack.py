@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["Azurite", "Emulator", "azurite", "emulator", "free_port", "REPO_ROOT"]
+__all__ = ["Azurite", "Emulator", "app_settings", "azurite", "emulator", "free_port", "REPO_ROOT"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_JS = REPO_ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
@@ -78,6 +78,16 @@ class Emulator:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def app_settings(storage: Azurite, speech: Emulator, **settings: str) -> dict[str, str]:
+    """The app settings that point speechdrop at this stack (plus any others given)."""
+    return {
+        "SPEECHDROP_STORAGE": storage.connection_string,
+        "SPEECH_ENDPOINT": speech.endpoint,
+        "SPEECH_KEY": speech.key or "",
+        **settings,
+    }
 
 
 @contextmanager

@@ -10,11 +10,13 @@ in `function_app.app` by name and called.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,9 @@ from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.functions.timer import TimerRequest
 from azure.storage.blob import ContainerClient
 
-__all__ = ["LocalRunner", "app_functions", "schedule_interval_seconds"]
+from shared import pipeline
+
+__all__ = ["LocalRunner", "app_environment", "app_functions", "schedule_interval_seconds"]
 
 _EVERY_N_SECONDS = re.compile(r"^\*/(\d+)\s")
 
@@ -33,6 +37,24 @@ def schedule_interval_seconds(schedule: str, default: float = 10.0) -> float:
     """The period of an NCRONTAB schedule of the form `*/N * * * * *` (else `default`)."""
     match = _EVERY_N_SECONDS.match(schedule.strip())
     return float(match.group(1)) if match else default
+
+
+@contextlib.contextmanager
+def app_environment(settings: Mapping[str, str]) -> Iterator[None]:
+    """App settings as the host gives them, environment variables, for the time of a
+    run: the pipeline is rebuilt from them, and the environment is restored after."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    pipeline.reset_default()
+    try:
+        yield
+    finally:
+        pipeline.reset_default()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @functools.cache

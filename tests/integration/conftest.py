@@ -13,7 +13,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 import function_app
-from devtools.localstack import Azurite, Emulator, azurite, emulator
+from devtools.localstack import Azurite, Emulator, app_settings, azurite, emulator
 from devtools.runner import LocalRunner
 from shared import pipeline
 
@@ -73,17 +73,16 @@ def make_app(stack, monkeypatch):
 
     def build(**settings: str) -> App:
         n = next(_counter)
-        env = {
-            "SPEECHDROP_STORAGE": stack.azurite.connection_string,
-            "SPEECH_ENDPOINT": stack.emulator.endpoint,
-            "SPEECH_KEY": stack.emulator.key,
-            "INPUT_CONTAINER": f"in-{n}",
-            "OUTPUT_CONTAINER": f"out-{n}",
-            "JOBS_TABLE": f"jobs{n}",
-            "POLL_SCHEDULE": "*/1 * * * * *",
-            "DEFAULT_VOICE": "en-US-AvaMultilingualNeural",
+        env = app_settings(
+            stack.azurite,
+            stack.emulator,
+            INPUT_CONTAINER=f"in-{n}",
+            OUTPUT_CONTAINER=f"out-{n}",
+            JOBS_TABLE=f"jobs{n}",
+            POLL_SCHEDULE="*/1 * * * * *",
+            DEFAULT_VOICE="en-US-AvaMultilingualNeural",
             **settings,
-        }
+        )
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         pipeline.reset_default()
