@@ -214,8 +214,10 @@ class Pipeline:
         return blob_name[len(prefix) :] if blob_name.startswith(prefix) else blob_name
 
     def _read_document(
-        self, name: str, etag: str, size: int, metadata: dict[str, str]
+        self, name: str, etag: str, size: int, metadata: dict[str, str] | None = None
     ) -> documents.Document:
+        """The file version `etag`, built into job requests. Its metadata comes with the
+        download unless the caller has read it already."""
         output_folder_for(name)  # refuses names that cannot become an output folder
         limit = self.settings.max_file_bytes
         if size > limit:
@@ -223,13 +225,14 @@ class Pipeline:
                 "size", f"The file is {size:,} bytes; the limit is {limit:,} bytes. Split it."
             )
         try:
-            data = (
-                self._input.get_blob_client(name)
-                .download_blob(etag=etag, match_condition=MatchConditions.IfNotModified)
-                .readall()
+            download = self._input.get_blob_client(name).download_blob(
+                etag=etag, match_condition=MatchConditions.IfNotModified
             )
+            data = download.readall()
         except (ResourceModifiedError, ResourceNotFoundError):
             raise _BlobChanged() from None
+        if metadata is None:
+            metadata = dict(download.properties.metadata)
         document = documents.build_document(name, data, metadata, self.settings, self.voices)
         if document.options.backend == "longaudio":
             check_long_audio(document.jobs, document.options.output_format)
@@ -433,10 +436,12 @@ class Pipeline:
         record.next_attempt_at = (now + SUBMIT_LEASE).isoformat()
         self.store.save(record)  # take the submit lease (conditional: one winner)
         try:
-            document = self._read_document(
-                record.blob_name, record.blob_etag, 0, self._metadata(record)
-            )
-        except (_BlobChanged, ResourceNotFoundError, InputError):
+            document = self._read_document(record.blob_name, record.blob_etag, 0)
+        except InputError as error:  # valid when accepted; the settings or voices changed
+            self._finish_failed(record, error.code, error.message, error.where)
+            report.failed += 1
+            return
+        except _BlobChanged:
             self._finish_failed(
                 record,
                 "changed",
@@ -460,10 +465,6 @@ class Pipeline:
             return
         self._submit(record, document)
         report.submitted += record.state is FileState.SUBMITTED
-
-    def _metadata(self, record: FileRecord) -> dict[str, str]:
-        properties = self._input.get_blob_client(record.blob_name).get_blob_properties()
-        return dict(properties.metadata)
 
     def _timed_out(self, record: FileRecord, now: datetime) -> bool:
         accepted = datetime.fromisoformat(record.times["accepted"])
@@ -618,15 +619,7 @@ class Pipeline:
     def _deliver(
         self, record: FileRecord, report: TickReport, listed: dict[str, JobView] | None
     ) -> None:
-        if self._input_superseded(record):
-            self._finish_failed(
-                record,
-                "superseded",
-                "A newer version of the input file arrived; its results replace these.",
-                None,
-                write_outputs=False,
-            )
-            report.failed += 1
+        if self._superseded(record, report):
             return
         try:
             folder, billable = self._write_results(record, listed)
@@ -637,15 +630,7 @@ class Pipeline:
             self._fail_inputs(record, unrecovered.failures)
             report.failed += 1
             return
-        if self._input_superseded(record):  # a newer version arrived during the delivery
-            self._finish_failed(
-                record,
-                "superseded",
-                "A newer version of the input file arrived; its results replace these.",
-                None,
-                write_outputs=False,
-            )
-            report.failed += 1
+        if self._superseded(record, report):  # a newer version arrived during the delivery
             return
         timings = folder.timings
         folder.remove_stale({*folder.audio.files, *timings.values(), "manifest.json"})
@@ -684,6 +669,20 @@ class Pipeline:
         return results.write_results(
             self._output, record, lambda part: self._open_results(record, part, listed)
         )
+
+    def _superseded(self, record: FileRecord, report: TickReport) -> bool:
+        """Fail the record, writing nothing, if a newer version of its input exists."""
+        if not self._input_superseded(record):
+            return False
+        self._finish_failed(
+            record,
+            "superseded",
+            "A newer version of the input file arrived; its results replace these.",
+            None,
+            write_outputs=False,
+        )
+        report.failed += 1
+        return True
 
     def _input_superseded(self, record: FileRecord) -> bool:
         try:
@@ -836,8 +835,10 @@ def _new_record(name: str, etag: str, document: documents.Document) -> FileRecor
 
 
 def _kind_of(name: str) -> str:
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return documents.SUPPORTED_EXTENSIONS.get(suffix, "unknown")
+    try:
+        return documents.kind_of(name)
+    except InputError:
+        return "unknown"
 
 
 def _identity_credential(client_id: str | None) -> Any:
