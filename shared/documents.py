@@ -81,6 +81,7 @@ __all__ = [
     "SynthesisInput",
     "SynthesisOptions",
     "VoiceCatalog",
+    "kind_of",
     "build_document",
     "parse_options",
 ]
@@ -274,6 +275,19 @@ def parse_options(metadata: Mapping[str, str], settings: Settings) -> SynthesisO
 # --- building ---------------------------------------------------------------------------
 
 
+def kind_of(name: str, kinds: Mapping[str, str] = SUPPORTED_EXTENSIONS, reader: str = "") -> str:
+    """The kind of file a name says (by extension), or an InputError listing what is read."""
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    if suffix not in kinds:
+        raise InputError(
+            "extension",
+            f"Files named {suffix or '(no extension)'!r} are not read{reader}; "
+            f"supported: {', '.join(kinds)}.",
+            name,
+        )
+    return kinds[suffix]
+
+
 def build_document(
     name: str,
     data: bytes,
@@ -282,15 +296,7 @@ def build_document(
     voices: VoiceCatalog | None = None,
 ) -> Document:
     """Validate a dropped file and turn it into job requests (see the module docstring)."""
-    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-    kind = SUPPORTED_EXTENSIONS.get(suffix)
-    if kind is None:
-        raise InputError(
-            "extension",
-            f"Files named {suffix or '(no extension)'!r} are not read; "
-            f"supported: {', '.join(SUPPORTED_EXTENSIONS)}.",
-            name,
-        )
+    kind = kind_of(name)
     if len(data) > settings.max_file_bytes:
         raise InputError(
             "size",

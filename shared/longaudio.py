@@ -25,12 +25,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import IO, Any
 
 import httpx
 
 from shared import text_split
+from shared.documents import kind_of
 from shared.errors import InputError, SpeechServiceError
 from shared.speech import RestClient
 from shared.ssml import parse_speak_documents
@@ -194,15 +194,7 @@ class Script:
 
 def prepare_script(name: str, data: bytes) -> Script:
     """Check a file against the Long Audio input rules; InputError says what to fix."""
-    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-    kind = SCRIPT_EXTENSIONS.get(suffix)
-    if kind is None:
-        raise InputError(
-            "extension",
-            f"Files named {suffix or '(no extension)'!r} are not read by the Long Audio API; "
-            f"supported: {', '.join(SCRIPT_EXTENSIONS)}.",
-            name,
-        )
+    kind = kind_of(name, SCRIPT_EXTENSIONS, " by the Long Audio API")
     if not data.strip():
         raise InputError("empty", "The file is empty.")
     if kind == "ssml" and not data.startswith(codecs.BOM_UTF8):

@@ -43,8 +43,8 @@ from speechdrop.submit import (
     creating,
     download_results,
     finish,
-    input_message,
     nothing_submitted,
+    prepare_files,
     read_request,
 )
 
@@ -66,25 +66,19 @@ def submit(ctx: Context) -> int:
         )
     request = read_request(ctx)
 
-    files: list[_File] = []
-    problems = 0
-    for path, name, data in zip(request.paths, request.names, request.contents, strict=True):
-        try:
-            script = prepare_script(name, data)
-            voice = _voice(ctx, script)
-        except InputError as error:
-            problems += 1
-            ctx.note(f"{name}: {input_message(error)}")
-            continue
+    def prepare(name: str, data: bytes) -> tuple[dict[str, Any], Script]:
+        script = prepare_script(name, data)
         info = {
             "kind": script.kind,
-            "voice": voice,
+            "voice": _voice(ctx, script),
             "outputFormat": output_format,
             "inputs": script.paragraphs,
             "characters": script.characters,
         }
-        files.append(_File(path, name, info, payload=script))
-    if problems:
+        return info, script
+
+    files = prepare_files(ctx, request, prepare)
+    if files is None:
         return nothing_submitted(ctx)
 
     created: list[str] = []

@@ -221,15 +221,8 @@ def submit(ctx: Context) -> int:
     settings = ctx.settings()
     catalog = ServiceVoices(ctx.speech, strict_auth=True)
 
-    files: list[_File] = []
-    problems = 0
-    for path, name, data in zip(request.paths, request.names, request.contents, strict=True):
-        try:
-            document = build_document(name, data, metadata, settings, catalog)
-        except InputError as error:
-            problems += 1
-            ctx.note(f"{name}: {input_message(error)}")
-            continue
+    def prepare(name: str, data: bytes) -> tuple[dict[str, Any], Any]:
+        document = build_document(name, data, metadata, settings, catalog)
         info = {
             "kind": document.kind,
             "voice": document.options.voice,
@@ -237,12 +230,34 @@ def submit(ctx: Context) -> int:
             "inputs": document.input_count,
             "characters": document.characters,
         }
-        files.append(_File(path, name, info, payload=document))
-    if problems:
+        return info, document
+
+    files = prepare_files(ctx, request, prepare)
+    if files is None:
         return nothing_submitted(ctx)
 
     _create_jobs(ctx, files, prefix)
     return finish(ctx, files, request.out_dir, BATCH)
+
+
+def prepare_files(
+    ctx: Context,
+    request: _Request,
+    prepare: Callable[[str, bytes], tuple[dict[str, Any], Any]],
+) -> list[_File] | None:
+    """Check every file before anything is submitted: `prepare` gives a file's summary
+    and what to send, or raises InputError. None (each problem noted) if any file fails."""
+    files: list[_File] = []
+    problems = 0
+    for path, name, data in zip(request.paths, request.names, request.contents, strict=True):
+        try:
+            info, payload = prepare(name, data)
+        except InputError as error:
+            problems += 1
+            ctx.note(f"{name}: {input_message(error)}")
+            continue
+        files.append(_File(path, name, info, payload=payload))
+    return None if problems else files
 
 
 def nothing_submitted(ctx: Context) -> int:
